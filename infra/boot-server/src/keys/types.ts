@@ -1,0 +1,33 @@
+/**
+ * The contract between the boot service and its Tailscale/Headscale key backends.
+ * A minter returns a fresh single-use, pre-authorized, tagged key for one boot.
+ */
+export interface MintRequest {
+    /** Site the machine belongs to. */
+    site: string;
+    /** Inventory machine name (also its tailnet hostname). */
+    machine: string;
+}
+
+export interface MintedKey {
+    /** Backend key id, safe to log and store (never the key itself). */
+    id: string;
+    /** The auth key. Secret: never logged, never stored. */
+    key: string;
+    /** RFC 3339 expiry. */
+    expiresAt: string;
+}
+
+export interface KeyMinter {
+    /** "tailscale" | "headscale" | "static" */
+    readonly kind: string;
+    mint(req: MintRequest): Promise<MintedKey>;
+}
+
+/** Raised by a backend; `message` must never contain a credential or key. */
+export class KeyMintError extends Error {
+    constructor(message: string, readonly status?: number) {
+        super(message);
+        this.name = "KeyMintError";
+    }
+}
