@@ -8,6 +8,7 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 
 export interface Registered {
     type: string;
@@ -33,6 +34,7 @@ export const invokes: RecordedInvoke[] = [];
 export function resetRegistrations(): void {
     registered.length = 0;
     invokes.length = 0;
+    engineRegistrations.length = 0;
 }
 
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
@@ -63,6 +65,12 @@ export function fakePublicIp(name: string): string {
 
 export function fakePrivateIp(name: string): string {
     return `10.1.0.${(parseInt(sha256(name).slice(4, 8), 16) % 240) + 10}`;
+}
+
+/** A stable tailnet (100.64.0.0/10) address for a device hostname. */
+export function fakeTailnetIp(hostname: string): string {
+    const h = parseInt(sha256(hostname).slice(0, 6), 16);
+    return `100.${64 + (h % 64)}.${(h >> 6) % 256}.${((h >> 14) % 250) + 2}`;
 }
 
 type StateFn = (name: string, inputs: Record<string, any>) => Record<string, any>;
@@ -221,6 +229,14 @@ export const invokeResults: Record<string, InvokeFn> = {
         urls: factoryUrls(inputs.schematicId, inputs.talosVersion, inputs.platform, inputs.architecture ?? "amd64"),
     }),
     "talos:cluster/getHealth:getHealth": (inputs) => ({ ...inputs, id: "health" }),
+    "tailscale:index/getDevice:getDevice": (inputs) => ({
+        ...inputs,
+        id: `device-${inputs.hostname ?? inputs.name}`,
+        addresses: [fakeTailnetIp(inputs.hostname ?? inputs.name), "fd7a:115c:a1e0::1234"],
+        name: `${inputs.hostname ?? inputs.name}.tail0000.ts.net`,
+        authorized: true,
+        tags: ["tag:talos-cloud"],
+    }),
     "gcp:organizations/getProject:getProject": (inputs) => ({ ...inputs, number: "123456789", projectId: inputs.projectId ?? "my-project" }),
     "gcp:organizations/getClientConfig:getClientConfig": () => ({ project: "my-project", region: "europe-west4", accessToken: "token" }),
 };
@@ -288,4 +304,64 @@ export async function settle(): Promise<void> {
     for (let i = 0; i < 5; i++) {
         await new Promise((r) => setImmediate(r));
     }
+}
+
+/**
+ * What the engine receives besides inputs: resource options and dependencies, which
+ * `Mocks.newResource` never sees. Captured from the mock monitor's RegisterResource requests.
+ */
+export interface EngineRegistration {
+    type: string;
+    name: string;
+    /** The real URN (parent chain included), as dependency lists reference it. */
+    urn: string;
+    parentUrn: string;
+    /** URNs the engine orders this resource after: explicit dependsOn plus the resources its inputs came from. */
+    dependencies: string[];
+    protect: boolean;
+    ignoreChanges: string[];
+    additionalSecretOutputs: string[];
+    replaceOnChanges: string[];
+    deleteBeforeReplace: boolean;
+    retainOnDelete: boolean;
+    /** The `replacementTrigger` option's value, when set. */
+    replacementTrigger?: unknown;
+}
+
+export const engineRegistrations: EngineRegistration[] = [];
+
+type RegisterCallback = (err: unknown, response: { getUrn(): string } | undefined) => void;
+const monitorPrototype = MockMonitor.prototype as unknown as { registerResource(req: any, cb: RegisterCallback): Promise<void> };
+const registerWithMocks = monitorPrototype.registerResource;
+monitorPrototype.registerResource = function (this: MockMonitor, req: any, callback: RegisterCallback): Promise<void> {
+    const trigger = req.getReplacementTrigger?.();
+    const entry: EngineRegistration = {
+        type: req.getType(),
+        name: req.getName(),
+        urn: "",
+        parentUrn: req.getParent(),
+        dependencies: req.getDependenciesList(),
+        protect: req.getProtect() === true,
+        ignoreChanges: req.getIgnorechangesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace() === true,
+        retainOnDelete: req.getRetainondelete() === true,
+        replacementTrigger: trigger ? unwrapSecrets(pulumi.runtime.deserializeProperty(trigger.toJavaScript())) : undefined,
+    };
+    engineRegistrations.push(entry);
+    return registerWithMocks.call(this, req, (err, response) => {
+        entry.urn = response?.getUrn() ?? "";
+        callback(err, response);
+    });
+};
+
+/** The one engine registration of `type` named `name`. */
+export function engineRegistration(type: string, name: string): EngineRegistration {
+    const hits = engineRegistrations.filter((r) => r.type === type && r.name === name);
+    if (hits.length !== 1) {
+        const names = engineRegistrations.filter((r) => r.type === type).map((r) => r.name);
+        throw new Error(`expected one registration of ${type} named ${name}, found ${hits.length}; registered: ${JSON.stringify(names)}`);
+    }
+    return hits[0];
 }

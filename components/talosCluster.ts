@@ -1,0 +1,367 @@
+/**
+ * The Talos cluster: machine secrets, per-node machine configs, the cloud nodes that run them,
+ * then bootstrap, kubeconfig and a bounded health gate, plus the base worker config the edge
+ * boot service hands to PXE-booted machines.
+ *
+ * Order of operations, all expressed in the graph (the seed's phases 3, 4 and 7 by hand):
+ *   Secrets → getConfiguration (per node) → CloudNode (instance with user-data → tailnet device →
+ *   ConfigurationApply) → Bootstrap (first control plane, after every control-plane apply) →
+ *   Kubeconfig (after Bootstrap) → getHealth (after every apply and the kubeconfig).
+ *
+ * Endpoints (docs/decisions/0002-cluster-endpoint.md): cloud nodes use the first control plane's
+ * static internal address, known before anything boots; edge nodes use its tailnet address,
+ * looked up once that node has joined the tailnet.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as talos from "@pulumiverse/talos";
+import { parse, stringify } from "yaml";
+import { NodeRole, PROJECT } from "../stacks/model";
+import { CloudNode, TalosApiAccess } from "./cloudNode";
+import {
+    clusterPatch,
+    controlPlanePatch,
+    hostnamePatch,
+    installImagePatch,
+    nodeIdentityPatch,
+    tailscalePatch,
+} from "../lib/talos/patches";
+
+export interface TalosClusterNodeArgs {
+    /** Node name from stack config (`cloudNodes[].name`). */
+    name: string;
+    /** GCE instance name = Talos hostname = Kubernetes node name = tailnet hostname. */
+    hostname: string;
+    /** Talos machine type. */
+    role: NodeRole;
+    /** GCE machine type, e.g. "e2-standard-4". */
+    machineType: string;
+    /** Boot disk size in GB. */
+    diskSizeGb: number;
+    /** Reserved static internal address. */
+    internalAddress: pulumi.Input<string>;
+    /** Reserved static external address. */
+    externalAddress: pulumi.Input<string>;
+    /** Single-use Tailscale auth key for this node (secret). */
+    tailnetAuthKey: pulumi.Input<string>;
+}
+
+export interface TalosClusterGceArgs {
+    /** Region, for node topology labels. */
+    region: string;
+    /** Zone of every instance. */
+    zone: string;
+    /** Self link of the imported Talos image. */
+    image: pulumi.Input<string>;
+    /** Subnetwork id or self link. */
+    subnetwork: pulumi.Input<string>;
+    /** The subnet CIDR; etcd peers advertise addresses from it. */
+    subnetCidr: string;
+    /** Network tag on every node. */
+    nodeTag: string;
+    /** Network tag on control planes. */
+    controlPlaneTag: string;
+    /** Network tag on workers. */
+    workerTag: string;
+    /** Firewall rules the instances need before they boot. */
+    firewalls: pulumi.Input<pulumi.Resource>[];
+}
+
+export interface TalosClusterArgs {
+    /** Cluster name (also the talosconfig context). */
+    clusterName: string;
+    /** Machine-config contract, e.g. "v1.12"; pinned on the secrets and every config (a lower value would mean a new PKI). */
+    talosContract: string;
+    /** Kubernetes version, e.g. "v1.35.0"; undefined = the Talos default. */
+    kubernetesVersion?: string;
+    /** Pod CIDR. */
+    podCidr: string;
+    /** Service CIDR. */
+    serviceCidr: string;
+    /** Extra API-server certificate SANs. Default []. */
+    certSans?: string[];
+    /** Bound on the health gate, Go duration ("10m"). */
+    healthTimeout: string;
+    /** Bound on each Talos API operation (apply, bootstrap, kubeconfig), Go duration. Default "10m". */
+    talosApiTimeout?: string;
+    /** How long to wait for a node to appear on the tailnet after boot, Go duration. Default "10m". */
+    tailnetJoinTimeout?: string;
+    /** Installer image for cloud nodes (`…/gcp-installer/<schematic>:<version>`). */
+    cloudInstallerImage: pulumi.Input<string>;
+    /** Installer image for edge nodes (`…/metal-installer/<schematic>:<version>`). */
+    edgeInstallerImage: pulumi.Input<string>;
+    /** How the runner reaches the Talos and Kubernetes APIs. */
+    talosApiAccess: TalosApiAccess;
+    /** Where and how the cloud nodes run. */
+    gce: TalosClusterGceArgs;
+    /** Cloud nodes in declaration order; the first control plane bootstraps etcd. */
+    nodes: TalosClusterNodeArgs[];
+}
+
+/** Summary of one cloud node for stack outputs. */
+export interface CloudNodeSummary {
+    name: string;
+    hostname: string;
+    role: NodeRole;
+    publicIp: string;
+    privateIp: string;
+    tailnetIp: string;
+}
+
+/** Checks the node list and names the node that bootstraps etcd. */
+export function planNodes<T extends { name: string; hostname: string; role: NodeRole }>(nodes: T[]): { controlPlanes: T[]; workers: T[]; bootstrapNode: T } {
+    const controlPlanes = nodes.filter((n) => n.role === "controlplane");
+    if (controlPlanes.length === 0) {
+        throw new Error("cloudNodes: at least one node needs role \"controlplane\"; the first one bootstraps etcd");
+    }
+    for (const key of ["name", "hostname"] as const) {
+        const seen = new Set<string>();
+        for (const n of nodes) {
+            if (seen.has(n[key])) {
+                throw new Error(`cloudNodes: ${key} "${n[key]}" is used twice; node ${key}s must be unique`);
+            }
+            seen.add(n[key]);
+        }
+    }
+    return { controlPlanes, workers: nodes.filter((n) => n.role === "worker"), bootstrapNode: controlPlanes[0] };
+}
+
+/** `https://<ip>:6443`, bracketing IPv6. */
+export function apiServerUrl(address: string): string {
+    return `https://${address.includes(":") ? `[${address}]` : address}:6443`;
+}
+
+/** Validates a Go duration as the Talos provider parses it ("90s", "10m", "1h30m"). */
+export function requireGoDuration(field: string, value: string): string {
+    if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) {
+        throw new Error(`${field}: "${value}" is not a duration; write it like "10m", "90s" or "1h30m"`);
+    }
+    return value;
+}
+
+/**
+ * Points every cluster entry of a kubeconfig at `server`. Talos writes the cluster endpoint (the
+ * first control plane's VPC address), which is unreachable from outside the VPC; admins use the
+ * same address the runner used (public or tailnet), which the API server certificate covers.
+ */
+export function kubeconfigWithServer(kubeconfig: string, server: string): string {
+    const doc = parse(kubeconfig) as { clusters?: { cluster?: { server?: string } }[] };
+    if (!doc || !Array.isArray(doc.clusters) || doc.clusters.length === 0) {
+        throw new Error("kubeconfig from Talos has no clusters entry");
+    }
+    for (const entry of doc.clusters) {
+        if (entry.cluster) {
+            entry.cluster.server = server;
+        }
+    }
+    return stringify(doc);
+}
+
+export interface NodePatchOptions {
+    hostname: string;
+    role: NodeRole;
+    region: string;
+    zone: string;
+    installerImage: string;
+    externalAddress: string;
+    internalAddress: string;
+    subnetCidr: string;
+    clusterPatch: string;
+    authKey: string;
+}
+
+/** All patches of one cloud node, in the order Talos applies them. The result holds the auth key. */
+export function cloudNodePatches(o: NodePatchOptions): string[] {
+    return [
+        o.clusterPatch,
+        ...(o.role === "controlplane" ? [controlPlanePatch({ etcdSubnets: [o.subnetCidr] })] : []),
+        installImagePatch(o.installerImage),
+        nodeIdentityPatch({
+            talosApiCertSans: [o.externalAddress, o.internalAddress],
+            labels: { "topology.kubernetes.io/region": o.region, "topology.kubernetes.io/zone": o.zone },
+        }),
+        hostnamePatch(o.hostname),
+        tailscalePatch(o.authKey, o.hostname),
+    ];
+}
+
+/**
+ * Talos cluster on GCE with an edge join config. Pass the Tailnet's provider in
+ * `opts.providers` (tailnet device lookups).
+ */
+export class TalosCluster extends pulumi.ComponentResource {
+    public readonly secrets: talos.machine.Secrets;
+    public readonly nodes: CloudNode[];
+    public readonly bootstrap: talos.machine.Bootstrap;
+    public readonly kubeconfigResource: talos.cluster.Kubeconfig;
+    /** Endpoint in the cloud nodes' configs: the first control plane's internal address. */
+    public readonly clusterEndpoint: pulumi.Output<string>;
+    /** Endpoint in edge configs: the first control plane's tailnet address. */
+    public readonly edgeClusterEndpoint: pulumi.Output<string>;
+    /** Base worker config for edge machines (secret), handed out only after the health gate passed. */
+    public readonly edgeWorkerConfig: pulumi.Output<string>;
+    /** Admin kubeconfig (secret), server = the address the runner used; after the health gate. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** talosctl config (secret). */
+    public readonly talosconfig: pulumi.Output<string>;
+    /** Talos API client credentials (secret), for anything else that talks to the nodes. */
+    public readonly clientConfiguration: pulumi.Output<talos.types.output.machine.ClientConfiguration>;
+    /** Result id of the health gate; resolves only when the cluster passed it. */
+    public readonly healthy: pulumi.Output<string>;
+    /** The resources the health gate waits for (every apply and the kubeconfig). */
+    public readonly healthGateDependencies: pulumi.Resource[];
+    /** Per-node names and addresses. */
+    public readonly nodeSummaries: pulumi.Output<CloudNodeSummary[]>;
+
+    constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${PROJECT}:talos:TalosCluster`, name, {}, opts);
+        const plan = planNodes(args.nodes);
+        const healthTimeout = requireGoDuration("cluster.healthTimeout", args.healthTimeout);
+        const apiTimeout = requireGoDuration("talosApiTimeout", args.talosApiTimeout ?? "10m");
+        const joinTimeout = requireGoDuration("tailnetJoinTimeout", args.tailnetJoinTimeout ?? "10m");
+
+        this.secrets = new talos.machine.Secrets(`${name}-secrets`, { talosVersion: args.talosContract }, {
+            parent: this,
+            // Losing them means a new PKI and a cluster no node will talk to.
+            protect: true,
+            additionalSecretOutputs: ["machineSecrets", "clientConfiguration"],
+        });
+        this.clientConfiguration = pulumi.secret(this.secrets.clientConfiguration);
+
+        const bootstrapSpec = plan.bootstrapNode;
+        this.clusterEndpoint = pulumi.output(bootstrapSpec.internalAddress).apply(apiServerUrl);
+
+        const controlPlaneAddresses = plan.controlPlanes.flatMap((n) => [n.externalAddress, n.internalAddress]);
+        const sharedPatch = pulumi.all(controlPlaneAddresses).apply((addresses) => clusterPatch({
+            podCidr: args.podCidr,
+            serviceCidr: args.serviceCidr,
+            apiServerCertSans: [...(args.certSans ?? []), ...addresses],
+        }));
+
+        const configFor = (clusterEndpoint: pulumi.Input<string>, machineType: NodeRole, configPatches: pulumi.Input<string[]>) =>
+            pulumi.secret(talos.machine.getConfigurationOutput({
+                clusterName: args.clusterName,
+                clusterEndpoint,
+                machineType,
+                machineSecrets: this.secrets.machineSecrets,
+                talosVersion: args.talosContract,
+                kubernetesVersion: args.kubernetesVersion,
+                docs: false,
+                examples: false,
+                configPatches,
+            }, { parent: this }).machineConfiguration);
+
+        this.nodes = args.nodes.map((node) => {
+            const patches = pulumi.all([sharedPatch, args.cloudInstallerImage, node.externalAddress, node.internalAddress, pulumi.secret(node.tailnetAuthKey)])
+                .apply(([shared, installerImage, externalAddress, internalAddress, authKey]) => cloudNodePatches({
+                    hostname: node.hostname,
+                    role: node.role,
+                    region: args.gce.region,
+                    zone: args.gce.zone,
+                    installerImage,
+                    externalAddress,
+                    internalAddress,
+                    subnetCidr: args.gce.subnetCidr,
+                    clusterPatch: shared,
+                    authKey,
+                }));
+            return new CloudNode(`${name}-${node.name}`, {
+                hostname: node.hostname,
+                role: node.role,
+                machineType: node.machineType,
+                zone: args.gce.zone,
+                diskSizeGb: node.diskSizeGb,
+                image: args.gce.image,
+                subnetwork: args.gce.subnetwork,
+                internalAddress: node.internalAddress,
+                externalAddress: node.externalAddress,
+                networkTags: [args.gce.nodeTag, node.role === "controlplane" ? args.gce.controlPlaneTag : args.gce.workerTag],
+                labels: { cluster: args.clusterName },
+                bootAfter: args.gce.firewalls,
+                machineConfiguration: configFor(this.clusterEndpoint, node.role, patches),
+                clientConfiguration: this.clientConfiguration,
+                talosApiAccess: args.talosApiAccess,
+                tailnetJoinTimeout: joinTimeout,
+                talosApiTimeout: apiTimeout,
+            }, { parent: this });
+        });
+        const byName = new Map(this.nodes.map((n, i) => [args.nodes[i].name, n]));
+        const bootstrapNode = byName.get(bootstrapSpec.name)!;
+        const controlPlaneNodes = plan.controlPlanes.map((n) => byName.get(n.name)!);
+        const workerNodes = plan.workers.map((n) => byName.get(n.name)!);
+
+        this.bootstrap = new talos.machine.Bootstrap(`${name}-bootstrap`, {
+            node: bootstrapNode.talosApiAddress,
+            clientConfiguration: this.clientConfiguration,
+            timeouts: { create: apiTimeout },
+        }, {
+            parent: this,
+            // etcd may only be bootstrapped once the control planes run their real config; the
+            // applies produce nothing Bootstrap consumes, so the order is stated explicitly.
+            dependsOn: controlPlaneNodes.map((n) => n.configurationApply),
+        });
+
+        this.kubeconfigResource = new talos.cluster.Kubeconfig(`${name}-kubeconfig`, {
+            node: bootstrapNode.talosApiAddress,
+            clientConfiguration: this.clientConfiguration,
+            timeouts: { create: apiTimeout, update: apiTimeout },
+        }, {
+            parent: this,
+            // The admin credentials exist only after etcd and the API server came up.
+            dependsOn: [this.bootstrap],
+            additionalSecretOutputs: ["kubeconfigRaw"],
+        });
+
+        this.healthGateDependencies = [...this.nodes.map((n) => n.configurationApply), this.kubeconfigResource];
+        // Talos-level checks on the cloud nodes only (etcd, apid, kubelet, boot sequence). The
+        // Kubernetes checks compare the API's node list with an exact set, which stops matching the
+        // moment an edge machine joins, and this gate re-runs on every `pulumi up`.
+        const health = talos.cluster.getHealthOutput({
+            clientConfiguration: this.clientConfiguration,
+            endpoints: controlPlaneNodes.map((n) => n.talosApiAddress),
+            // etcd advertises VPC addresses, so the gate names nodes by those.
+            controlPlaneNodes: controlPlaneNodes.map((n) => n.privateIp),
+            workerNodes: workerNodes.map((n) => n.privateIp),
+            skipKubernetesChecks: true,
+            timeouts: { read: healthTimeout },
+        }, { parent: this, dependsOn: this.healthGateDependencies });
+        this.healthy = health.id;
+
+        const afterHealthGate = <T>(value: pulumi.Output<T>) =>
+            pulumi.secret(pulumi.all([value, this.healthy]).apply(([v]) => v));
+
+        const adminServer = bootstrapNode.talosApiAddress.apply(apiServerUrl);
+        this.kubeconfig = afterHealthGate(pulumi.all([this.kubeconfigResource.kubeconfigRaw, adminServer])
+            .apply(([raw, server]) => kubeconfigWithServer(raw, server)));
+
+        this.talosconfig = pulumi.secret(talos.client.getConfigurationOutput({
+            clusterName: args.clusterName,
+            clientConfiguration: this.clientConfiguration,
+            endpoints: controlPlaneNodes.map((n) => n.talosApiAddress),
+            // A single default target: a bare `talosctl reboot` must not hit every node.
+            nodes: [bootstrapNode.privateIp],
+        }, { parent: this }).talosConfig);
+
+        this.edgeClusterEndpoint = bootstrapNode.tailnetIp.apply(apiServerUrl);
+        const edgePatches = pulumi.all([sharedPatch, args.edgeInstallerImage]).apply(([shared, installer]) => [shared, installImagePatch(installer)]);
+        this.edgeWorkerConfig = afterHealthGate(configFor(this.edgeClusterEndpoint, "worker", edgePatches));
+
+        this.nodeSummaries = pulumi.all(this.nodes.map((n, i) => pulumi.all([n.publicIp, n.privateIp, n.tailnetIp]).apply(([publicIp, privateIp, tailnetIp]) => ({
+            name: args.nodes[i].name,
+            hostname: n.hostname,
+            role: n.role,
+            publicIp,
+            privateIp,
+            tailnetIp,
+        }))));
+
+        this.registerOutputs({
+            clusterEndpoint: this.clusterEndpoint,
+            edgeClusterEndpoint: this.edgeClusterEndpoint,
+            kubeconfig: this.kubeconfig,
+            talosconfig: this.talosconfig,
+            edgeWorkerConfig: this.edgeWorkerConfig,
+            healthy: this.healthy,
+            nodes: this.nodeSummaries,
+        });
+    }
+}

@@ -1,0 +1,176 @@
+/**
+ * Talos images from Image Factory: the cloud and edge schematics, their installer references and
+ * boot-asset URLs, and the GCE image imported from the factory's `gcp-amd64.raw.tar.gz`.
+ *
+ * The seed did the import by hand (curl, gsutil, gcloud). Here the tarball becomes a bucket object
+ * whose source is the factory URL itself, and the compute image is created from that object
+ * (docs/decisions/0003-gcp-image-import.md).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import * as talos from "@pulumiverse/talos";
+import { stringify } from "yaml";
+import { Architecture, PROJECT } from "../stacks/model";
+
+export interface TalosImagesArgs {
+    /** Cluster name (DNS label); prefixes the compute image name and family. */
+    clusterName: string;
+    /** Talos version of every image and installer, e.g. "v1.12.4". */
+    talosVersion: string;
+    /** Official extensions baked into the cloud schematic, e.g. ["siderolabs/tailscale", "siderolabs/gcp-guest-agent"]. */
+    cloudExtensions: string[];
+    /** Official extensions baked into the edge schematic, e.g. ["siderolabs/tailscale"]. */
+    edgeExtensions: string[];
+    /** Image Factory base URL. Default "https://factory.talos.dev". */
+    factoryUrl?: string;
+    /** Architectures the edge machines use; boot-asset URLs are produced for each. Default ["amd64"]. */
+    edgeArchitectures?: Architecture[];
+    /** GCS location of the staging bucket (the region), e.g. "europe-west4". */
+    bucketLocation: string;
+}
+
+/** The boot assets of one edge architecture, as Image Factory serves them. */
+export interface EdgeBootAssets {
+    /** Kernel URL (`…/kernel-<arch>`). */
+    kernel: string;
+    /** Initramfs URL carrying the schematic's extensions (`…/initramfs-<arch>.xz`). */
+    initramfs: string;
+    /** URL of the schematic's default kernel command line for metal (`…/cmdline-metal-<arch>`). */
+    kernelCommandLine: string;
+    /** The factory's own iPXE script URL (`https://pxe.factory.talos.dev/pxe/…/metal-<arch>`); for reference. */
+    pxeScript: string;
+    /** Installer image reference (`factory.talos.dev/metal-installer/<id>:<version>`). */
+    installer: string;
+}
+
+/** The Image Factory schematic (customization only: no kernel args, so nothing secret can leak into it). */
+export function schematicYaml(extensions: string[]): string {
+    const bad = extensions.filter((e) => !/^[a-z0-9-]+\/[a-z0-9._-]+$/.test(e));
+    if (bad.length > 0) {
+        throw new Error(`images: ${JSON.stringify(bad)} are not official extension names like "siderolabs/tailscale"`);
+    }
+    return stringify({ customization: { systemExtensions: { officialExtensions: [...new Set(extensions)].sort() } } });
+}
+
+/**
+ * GCE image name: content-addressed by version and schematic so a new schematic creates a new
+ * image beside the old one. At most 63 characters, lower case, `[a-z]([-a-z0-9]*[a-z0-9])?`.
+ */
+export function gcpImageName(clusterName: string, talosVersion: string, schematicId: string): string {
+    const version = talosVersion.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+    const suffix = `-${version}-${schematicId.slice(0, 8)}`;
+    const prefix = clusterName.slice(0, 63 - suffix.length).replace(/-+$/, "");
+    return `${prefix}${suffix}`;
+}
+
+/** Object path of the disk tarball inside the staging bucket. */
+export function diskObjectName(talosVersion: string, schematicId: string): string {
+    return `talos/${talosVersion}/${schematicId}/gcp-amd64.raw.tar.gz`;
+}
+
+/** The URL form the Compute API documents for `rawDisk.source`. */
+export function gcsObjectUrl(bucket: string, objectName: string): string {
+    return `https://storage.googleapis.com/${bucket}/${objectName}`;
+}
+
+/**
+ * Image Factory schematics, installer references, edge boot assets and the imported GCE image.
+ */
+export class TalosImages extends pulumi.ComponentResource {
+    public readonly cloudSchematic: talos.imagefactory.Schematic;
+    public readonly edgeSchematic: talos.imagefactory.Schematic;
+    /** Cloud schematic ID (64 hex). */
+    public readonly cloudSchematicId: pulumi.Output<string>;
+    /** Edge schematic ID (64 hex). */
+    public readonly edgeSchematicId: pulumi.Output<string>;
+    /** `factory.talos.dev/gcp-installer/<cloud schematic>:<version>`. */
+    public readonly cloudInstallerImage: pulumi.Output<string>;
+    /** `factory.talos.dev/metal-installer/<edge schematic>:<version>`. */
+    public readonly edgeInstallerImage: pulumi.Output<string>;
+    /** Edge boot-asset URLs per architecture (the boot service's BOOT_SETTINGS). */
+    public readonly edgeBootAssets: pulumi.Output<Record<string, EdgeBootAssets>>;
+    /** Factory URL of the GCP disk tarball. */
+    public readonly gcpDiskImageUrl: pulumi.Output<string>;
+    public readonly bucket: gcp.storage.Bucket;
+    public readonly diskObject: gcp.storage.BucketObject;
+    public readonly gcpImage: gcp.compute.Image;
+
+    constructor(name: string, args: TalosImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${PROJECT}:talos:TalosImages`, name, {}, opts);
+        const cloudSchematicYaml = schematicYaml(args.cloudExtensions);
+        const edgeSchematicYaml = schematicYaml(args.edgeExtensions);
+        const architectures = [...new Set(args.edgeArchitectures ?? ["amd64"])];
+
+        const factory = new talos.Provider(`${name}-factory`, {
+            imageFactoryUrl: args.factoryUrl ?? "https://factory.talos.dev",
+        }, { parent: this });
+        const viaFactory = { parent: this, provider: factory };
+
+        this.cloudSchematic = new talos.imagefactory.Schematic(`${name}-cloud`, { schematic: cloudSchematicYaml }, viaFactory);
+        this.edgeSchematic = new talos.imagefactory.Schematic(`${name}-edge`, { schematic: edgeSchematicYaml }, viaFactory);
+        this.cloudSchematicId = this.cloudSchematic.id;
+        this.edgeSchematicId = this.edgeSchematic.id;
+
+        const gcpUrls = talos.imagefactory.getUrlsOutput({
+            talosVersion: args.talosVersion,
+            schematicId: this.cloudSchematic.id,
+            platform: "gcp",
+            architecture: "amd64",
+        }, viaFactory).urls;
+        this.cloudInstallerImage = gcpUrls.installer;
+        this.gcpDiskImageUrl = gcpUrls.diskImage;
+
+        const edgeUrls = architectures.map((architecture) => talos.imagefactory.getUrlsOutput({
+            talosVersion: args.talosVersion,
+            schematicId: this.edgeSchematic.id,
+            platform: "metal",
+            architecture,
+        }, viaFactory).urls);
+        // The installer reference is a multi-arch manifest, identical for every architecture.
+        this.edgeInstallerImage = edgeUrls[0].installer;
+        this.edgeBootAssets = pulumi.all(edgeUrls).apply((all) => Object.fromEntries(all.map((u, i) => [architectures[i], {
+            kernel: u.kernel,
+            initramfs: u.initramfs,
+            kernelCommandLine: u.kernelCommandLine,
+            pxeScript: u.pxe,
+            installer: u.installer,
+        }])));
+
+        // Staging area only: the compute image keeps its own copy, so the bucket is disposable.
+        this.bucket = new gcp.storage.Bucket(`${name}-bucket`, {
+            location: args.bucketLocation,
+            uniformBucketLevelAccess: true,
+            publicAccessPrevention: "enforced",
+            forceDestroy: true,
+            labels: { cluster: args.clusterName, purpose: "talos-images" },
+        }, { parent: this });
+
+        // The engine streams the factory URL into the object; see decision 0003 for the cost of
+        // hashing a remote asset on each run and why that beat a curl|gcloud command.
+        this.diskObject = new gcp.storage.BucketObject(`${name}-gcp-disk`, {
+            bucket: this.bucket.name,
+            name: this.cloudSchematic.id.apply((id) => diskObjectName(args.talosVersion, id)),
+            source: gcpUrls.diskImage.apply((url) => new pulumi.asset.RemoteAsset(url)),
+            contentType: "application/gzip",
+        }, { parent: this });
+
+        this.gcpImage = new gcp.compute.Image(`${name}-gcp`, {
+            name: this.cloudSchematic.id.apply((id) => gcpImageName(args.clusterName, args.talosVersion, id)),
+            family: `${args.clusterName}-talos`.slice(0, 63),
+            description: pulumi.interpolate`Talos ${args.talosVersion}, Image Factory schematic ${this.cloudSchematic.id}`,
+            rawDisk: { source: pulumi.all([this.diskObject.bucket, this.diskObject.outputName]).apply(([b, o]) => gcsObjectUrl(b, o)) },
+            // UEFI_COMPATIBLE lets instances run as Shielded VMs (vTPM, integrity monitoring).
+            guestOsFeatures: [{ type: "VIRTIO_SCSI_MULTIQUEUE" }, { type: "UEFI_COMPATIBLE" }],
+            labels: { cluster: args.clusterName, "talos-version": args.talosVersion.toLowerCase().replace(/[^a-z0-9_-]/g, "-") },
+        }, { parent: this });
+
+        this.registerOutputs({
+            cloudSchematicId: this.cloudSchematicId,
+            edgeSchematicId: this.edgeSchematicId,
+            cloudInstallerImage: this.cloudInstallerImage,
+            edgeInstallerImage: this.edgeInstallerImage,
+            edgeBootAssets: this.edgeBootAssets,
+            gcpImageSelfLink: this.gcpImage.selfLink,
+        });
+    }
+}

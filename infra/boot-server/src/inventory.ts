@@ -1,0 +1,87 @@
+/**
+ * Inventory lookup: which configured machine a boot request describes. MAC, SMBIOS UUID and
+ * serial are selectors, not credentials (all are spoofable); the site token and the single-use
+ * ticket carry the trust. Identifiers that point at two machines, or contradict what the
+ * inventory says about the matched machine, are refused rather than guessed at.
+ *
+ * Matching rules:
+ *  - a machine is a candidate when its MAC, its UUID (if the inventory has one) or its serial
+ *    (if the inventory has one) equals the request's;
+ *  - more than one candidate -> conflict;
+ *  - the candidate's inventory UUID/serial must equal the request's when the request carries one
+ *    (placeholder UUIDs and vendor placeholder serials count as absent);
+ *  - a different MAC is fine when UUID or serial matched: the machine may boot from another NIC.
+ */
+import type { BootMachine, BootSite } from "./settings";
+import { normaliseMac, normaliseSerial, normaliseUuid } from "./formats";
+
+/** What a request says about the machine, already format-checked by the route schema. */
+export interface MachineIdentity {
+    /** Lower-case colon form. */
+    mac: string;
+    /** Lower case; undefined when absent or a placeholder. */
+    uuid?: string;
+    /** Trimmed; undefined when absent or a placeholder. */
+    serial?: string;
+}
+
+export type LookupResult =
+    | { kind: "known"; machine: BootMachine; matchedBy: Array<"mac" | "uuid" | "serial"> }
+    | { kind: "unknown" }
+    | { kind: "conflict"; reason: string; machines: string[] };
+
+/** Normalises request identifiers (format already validated); MAC must be valid. */
+export function identityFromRequest(mac: string, uuid?: string, serial?: string): MachineIdentity {
+    const normalMac = normaliseMac(mac);
+    if (normalMac === undefined) throw new Error("identityFromRequest: MAC not validated");
+    return {
+        mac: normalMac,
+        uuid: uuid ? normaliseUuid(uuid) : undefined,
+        serial: serial ? normaliseSerial(serial) : undefined,
+    };
+}
+
+/** Site inventories indexed for lookup. Built once per settings load. */
+export class Inventory {
+    private readonly sites = new Map<string, BootSite>();
+
+    constructor(sites: readonly BootSite[]) {
+        for (const site of sites) this.sites.set(site.name, site);
+    }
+
+    hasSite(site: string): boolean {
+        return this.sites.has(site);
+    }
+
+    lookup(site: string, id: MachineIdentity): LookupResult {
+        const s = this.sites.get(site);
+        if (!s) return { kind: "unknown" };
+        const candidates = new Map<string, { machine: BootMachine; matchedBy: Array<"mac" | "uuid" | "serial"> }>();
+        const note = (m: BootMachine, by: "mac" | "uuid" | "serial"): void => {
+            const entry = candidates.get(m.name) ?? { machine: m, matchedBy: [] };
+            entry.matchedBy.push(by);
+            candidates.set(m.name, entry);
+        };
+        for (const m of s.machines) {
+            if (m.mac === id.mac) note(m, "mac");
+            if (id.uuid !== undefined && m.uuid === id.uuid) note(m, "uuid");
+            if (id.serial !== undefined && m.serial === id.serial) note(m, "serial");
+        }
+        if (candidates.size === 0) return { kind: "unknown" };
+        if (candidates.size > 1) {
+            return {
+                kind: "conflict",
+                reason: "identifiers match more than one inventory machine",
+                machines: [...candidates.keys()].sort(),
+            };
+        }
+        const [{ machine, matchedBy }] = [...candidates.values()];
+        if (id.uuid !== undefined && machine.uuid !== undefined && machine.uuid !== id.uuid) {
+            return { kind: "conflict", reason: "UUID differs from the inventory", machines: [machine.name] };
+        }
+        if (id.serial !== undefined && machine.serial !== undefined && machine.serial !== id.serial) {
+            return { kind: "conflict", reason: "serial differs from the inventory", machines: [machine.name] };
+        }
+        return { kind: "known", machine, matchedBy };
+    }
+}

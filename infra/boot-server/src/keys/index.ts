@@ -1,0 +1,121 @@
+/**
+ * Key backend selection: the non-secret settings (from BOOT_SETTINGS.keyBackend) and the secrets
+ * (each from its own env var) that together build the KeyMinter the config endpoint uses.
+ */
+import type { KeyMinter } from "./types";
+import { TailscaleKeyMinter, DEFAULT_TAILSCALE_API_BASE_URL, DEFAULT_TAILNET } from "./tailscale";
+import { HeadscaleKeyMinter } from "./headscale";
+import { StaticKeyMinter } from "./static";
+
+export { KeyMintError } from "./types";
+export type { KeyMinter, MintRequest, MintedKey } from "./types";
+export { TailscaleKeyMinter, HeadscaleKeyMinter, StaticKeyMinter };
+
+/** Upper bound for per-boot key lifetime: a key only needs to outlive one boot (ADR 0010). */
+export const MAX_KEY_EXPIRY_SECONDS = 3600;
+
+/** Tailscale SaaS: keys minted through an OAuth client (scope `auth_keys`). */
+export interface TailscaleKeyBackendSettings {
+    kind: "tailscale";
+    /** API origin, no trailing path. Default `https://api.tailscale.com`. */
+    apiBaseUrl?: string;
+    /** Tailnet name in the API path; default `-` (the OAuth client's own tailnet). */
+    tailnet?: string;
+    /** ACL tags for the minted keys (e.g. `["tag:edge"]`); required, non-empty, each `tag:<name>`. */
+    tags: string[];
+    /** Key lifetime in seconds, 1..3600. */
+    expirySeconds: number;
+}
+
+/** Self-hosted Headscale: keys minted with an API key. */
+export interface HeadscaleKeyBackendSettings {
+    kind: "headscale";
+    /** Headscale server URL (`https://hs.example`); also the nodes' `--login-server`. */
+    url: string;
+    /** Headscale user id (uint64 as a decimal string); omit for tag-only keys. */
+    user?: string;
+    /** ACL tags for the minted keys (`tag:<name>`); required, non-empty. */
+    tags: string[];
+    /** Key lifetime in seconds, 1..3600. */
+    expirySeconds: number;
+}
+
+/** Keys created ahead of time by the stack, one single-use key per inventory machine. */
+export interface StaticKeyBackendSettings {
+    kind: "static";
+    /**
+     * Lifetime the stack gave the keys, in seconds, used only to report `expiresAt`.
+     * Omitted: `expiresAt` is the string "unknown" (the service cannot know it).
+     */
+    expirySeconds?: number;
+}
+
+/** Non-secret key backend parameters (part of BOOT_SETTINGS). */
+export type KeyBackendSettings = TailscaleKeyBackendSettings | HeadscaleKeyBackendSettings | StaticKeyBackendSettings;
+
+/** Secrets for the key backends, each read from its own env var. */
+export interface KeySecrets {
+    /** env TS_OAUTH_CLIENT_ID */
+    tsOauthClientId?: string;
+    /** env TS_OAUTH_CLIENT_SECRET */
+    tsOauthClientSecret?: string;
+    /** env HEADSCALE_API_KEY */
+    headscaleApiKey?: string;
+    /** env BOOT_STATIC_KEYS (JSON object machine -> key), already parsed. */
+    staticKeys?: Record<string, string>;
+}
+
+/** Injection points for tests and the benchmark. */
+export interface KeyMinterDeps {
+    fetch?: typeof fetch;
+    now?: () => Date;
+}
+
+function requireSecret(value: string | undefined, envVar: string, kind: string): string {
+    if (value === undefined || value.trim() === "") {
+        throw new Error(`${envVar} is required for keyBackend.kind = "${kind}"`);
+    }
+    return value;
+}
+
+/** Builds the minter named by `backend.kind`; throws a clear Error when a setting or secret is missing. */
+export function createKeyMinter(backend: KeyBackendSettings, secrets: KeySecrets, deps: KeyMinterDeps = {}): KeyMinter {
+    switch (backend.kind) {
+        case "tailscale":
+            return new TailscaleKeyMinter({
+                apiBaseUrl: backend.apiBaseUrl ?? DEFAULT_TAILSCALE_API_BASE_URL,
+                tailnet: backend.tailnet ?? DEFAULT_TAILNET,
+                tags: backend.tags,
+                expirySeconds: backend.expirySeconds,
+                clientId: requireSecret(secrets.tsOauthClientId, "TS_OAUTH_CLIENT_ID", "tailscale"),
+                clientSecret: requireSecret(secrets.tsOauthClientSecret, "TS_OAUTH_CLIENT_SECRET", "tailscale"),
+                fetch: deps.fetch,
+                now: deps.now,
+            });
+        case "headscale":
+            return new HeadscaleKeyMinter({
+                url: backend.url,
+                user: backend.user,
+                tags: backend.tags,
+                expirySeconds: backend.expirySeconds,
+                apiKey: requireSecret(secrets.headscaleApiKey, "HEADSCALE_API_KEY", "headscale"),
+                fetch: deps.fetch,
+                now: deps.now,
+            });
+        case "static":
+            if (secrets.staticKeys === undefined) {
+                throw new Error(`BOOT_STATIC_KEYS is required for keyBackend.kind = "static"`);
+            }
+            return new StaticKeyMinter({
+                keys: secrets.staticKeys,
+                expirySeconds: backend.expirySeconds,
+                now: deps.now,
+            });
+        default: {
+            const kind = (backend as { kind?: unknown }).kind;
+            throw new Error(
+                `keyBackend.kind must be "tailscale", "headscale" or "static" (got ${JSON.stringify(kind)})`,
+            );
+        }
+    }
+}

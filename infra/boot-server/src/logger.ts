@@ -1,0 +1,90 @@
+/**
+ * Structured JSON logs (Fastify's pino), shaped for Cloud Logging (`severity`, `message`,
+ * `time`), with secrets kept out by construction:
+ *  - requests are logged as method + path only: never the query string (site tokens ride in it),
+ *    never headers; config paths are logged as `/v1/config/[ticket]`;
+ *  - audit events carry only identifiers (site, machine, MAC, UUID, serial, ticket ref = first
+ *    12 hex digits of the ticket's SHA-256, key id);
+ *  - pino `redact` removes the usual secret-bearing fields should one ever be passed anyway.
+ *
+ * Audit events are `info` lines with an `event` field; see `AuditEvent`.
+ */
+import type { FastifyRequest, FastifyServerOptions } from "fastify";
+import type { LogLevel } from "./settings";
+
+/** Audit event names (the `event` field of an audit log line). */
+export type AuditEvent =
+    | "script_issued" // site script answered
+    | "ticket_issued" // known machine got a boot script with a ticket
+    | "unknown_machine" // machine not in the inventory: recorded as pending, told to wait
+    | "identity_conflict" // identifiers contradict the inventory: refused
+    | "token_refused" // missing or wrong site token
+    | "config_served" // ticket consumed, config delivered
+    | "replay_refused" // ticket already used
+    | "ticket_expired" // ticket past its TTL
+    | "ticket_unknown" // no such ticket
+    | "key_mint_failed"; // backend could not mint a key; ticket released for a retry
+
+export interface LogSink {
+    write(line: string): void;
+}
+
+const SEVERITY: Record<string, string> = {
+    trace: "DEBUG",
+    debug: "DEBUG",
+    info: "INFO",
+    warn: "WARNING",
+    error: "ERROR",
+    fatal: "CRITICAL",
+};
+
+/** Path without its query string, with ticket segments masked. */
+export function loggablePath(url: string | undefined): string {
+    const raw = (url ?? "").split("?")[0].split("#")[0];
+    const path = raw.length > 200 ? `${raw.slice(0, 200)}...` : raw;
+    return path.replace(/^\/v1\/config\/[^/]*/, "/v1/config/[ticket]");
+}
+
+/** Fields pino removes wherever they appear one level down (belt and braces: we never log them). */
+export const REDACT_PATHS = [
+    "req.headers",
+    "req.query",
+    "req.url",
+    "headers",
+    "query",
+    "token",
+    "ticket",
+    "authKey",
+    "key",
+    "*.token",
+    "*.ticket",
+    "*.authKey",
+    "*.key",
+    "*.authorization",
+    "*.cookie",
+    "*.databaseUrl",
+    "*.connectionString",
+];
+
+/** Fastify `logger` options: JSON lines to `sink` (default stdout). */
+export function loggerOptions(level: LogLevel, sink?: LogSink): NonNullable<FastifyServerOptions["logger"]> {
+    return {
+        level,
+        messageKey: "message",
+        base: { service: "talos-boot-server" },
+        timestamp: () => `,"time":"${new Date().toISOString()}"`,
+        formatters: {
+            level: (label: string) => ({ severity: SEVERITY[label] ?? "DEFAULT", level: label }),
+        },
+        redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+        serializers: {
+            req: (req: FastifyRequest) => ({
+                method: req.method,
+                path: loggablePath(req.url),
+                remoteAddress: req.ip,
+            }),
+            res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
+        },
+        ...(sink ? { stream: sink } : {}),
+    };
+}

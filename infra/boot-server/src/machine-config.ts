@@ -1,0 +1,196 @@
+/**
+ * Renders the machine config an edge node fetches with its ticket: the cluster's base worker
+ * config (multi-document YAML, a secret handed to the service) with this machine's settings
+ * merged into the v1alpha1 document, its HostnameConfig, and the tailscale
+ * ExtensionServiceConfig carrying the key minted for this boot.
+ *
+ * Pure functions over validated values. YAML is produced only by the `yaml` package (the
+ * base documents through its Document API, so untouched nodes keep their form; the shared
+ * documents through lib/talos/documents.ts), so no value can break out of its scalar.
+ * Error messages never quote the base config: it holds the cluster's join secrets.
+ */
+import { Document, isMap, isScalar, parseAllDocuments, YAMLMap } from "yaml";
+import { hostnameConfig, tailscaleExtensionConfig } from "../../../lib/talos/documents";
+import { DNS_LABEL } from "./formats";
+import type { BootMachine } from "./settings";
+
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
+
+/** Raised for an unusable base config; the message says what is wrong, never what it contains. */
+export class BaseConfigError extends Error {
+    constructor(message: string) {
+        super(`BOOT_BASE_CONFIG: ${message}`);
+        this.name = "BaseConfigError";
+    }
+}
+
+/** The parsed base config, reused (cloned) for every render. */
+export interface BaseConfig {
+    /** Index of the v1alpha1 document in `documents`. */
+    readonly v1alpha1Index: number;
+    readonly documents: readonly Document.Parsed[];
+}
+
+function docKind(doc: Document.Parsed): { apiVersion?: unknown; kind?: unknown; version?: unknown; name?: unknown } {
+    const c = doc.contents;
+    if (!isMap(c)) return {};
+    return {
+        apiVersion: doc.get("apiVersion"),
+        kind: doc.get("kind"),
+        version: doc.get("version"),
+        name: doc.get("name"),
+    };
+}
+
+/**
+ * Parses and checks the base config: valid YAML, exactly one v1alpha1 document, and that
+ * document is a worker config (`machine.type: worker`) with a `cluster` section.
+ */
+export function parseBaseConfig(text: string): BaseConfig {
+    if (typeof text !== "string" || text.trim() === "") throw new BaseConfigError("is empty");
+    if (text.length > 1024 * 1024) throw new BaseConfigError("is larger than 1 MiB");
+    const parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+    if (!Array.isArray(parsed)) throw new BaseConfigError("contains no YAML document");
+    const documents: Document.Parsed[] = [];
+    parsed.forEach((doc, i) => {
+        if (doc.errors.length > 0) {
+            const pos = doc.errors[0].linePos?.[0];
+            // yaml's messages quote the offending source; give the position only.
+            throw new BaseConfigError(
+                `YAML error in document ${i + 1}${pos ? ` at line ${pos.line}, column ${pos.col}` : ""} (${doc.errors[0].code}); content not shown`,
+            );
+        }
+        if (doc.contents === null) return; // an empty document between separators
+        if (!isMap(doc.contents)) throw new BaseConfigError(`document ${i + 1} is not a mapping`);
+        documents.push(doc);
+    });
+    const v1Indexes = documents
+        .map((doc, i) => ({ i, k: docKind(doc) }))
+        .filter(({ k }) => k.version === "v1alpha1" && k.kind === undefined)
+        .map(({ i }) => i);
+    if (v1Indexes.length === 0) {
+        throw new BaseConfigError("has no v1alpha1 document (`version: v1alpha1` with machine and cluster sections); pass the cluster's worker config");
+    }
+    if (v1Indexes.length > 1) throw new BaseConfigError("has more than one v1alpha1 document");
+    const v1 = documents[v1Indexes[0]];
+    const type = v1.getIn(["machine", "type"]);
+    if (type !== "worker") {
+        throw new BaseConfigError(`the v1alpha1 document must be a worker config (machine.type: worker), got machine.type ${JSON.stringify(type ?? null)}`);
+    }
+    if (!isMap(v1.get("cluster"))) throw new BaseConfigError("the v1alpha1 document has no cluster section");
+    for (const doc of documents) {
+        const k = docKind(doc);
+        if (k.version === undefined && (typeof k.apiVersion !== "string" || typeof k.kind !== "string")) {
+            throw new BaseConfigError("every document must be the v1alpha1 config or carry apiVersion and kind");
+        }
+    }
+    return { v1alpha1Index: v1Indexes[0], documents };
+}
+
+export interface MachineConfigInput {
+    site: string;
+    machine: BootMachine;
+    /** `machine.install.image`: the edge schematic's installer. */
+    installerImage: string;
+    /** kubelet `nodeIP.validSubnets`. */
+    validSubnets: readonly string[];
+    /** Auth key minted for this boot (secret). */
+    authKey: string;
+    /** Extra `tailscale up` arguments, e.g. `--login-server=https://hs.example` for Headscale. */
+    tailscaleExtraArgs?: string[];
+}
+
+/** Tailscale and Headscale keys: printable ASCII without whitespace. */
+const AUTH_KEY = /^[\x21-\x7e]{8,512}$/;
+
+/** Returns the map at `path`, creating empty maps for missing or null nodes. */
+function mapAt(doc: Document.Parsed, path: string[]): YAMLMap {
+    let node: unknown = doc.contents;
+    for (let i = 0; i < path.length; i++) {
+        const parent = node as YAMLMap;
+        let child: unknown = parent.get(path[i], true);
+        if (child === undefined || child === null || (isScalar(child) && child.value === null)) {
+            child = doc.createNode({});
+            parent.set(path[i], child);
+        }
+        if (!isMap(child)) {
+            throw new BaseConfigError(`${path.slice(0, i + 1).join(".")} in the v1alpha1 document is not a mapping`);
+        }
+        node = child;
+    }
+    return node as YAMLMap;
+}
+
+/** Merges this machine's settings into a clone of the v1alpha1 document. */
+function mergeV1alpha1(base: Document.Parsed, input: MachineConfigInput): Document.Parsed {
+    const doc = base.clone() as Document.Parsed;
+    const { machine, site } = input;
+
+    const install = mapAt(doc, ["machine", "install"]);
+    if (machine.diskSelector !== undefined) {
+        install.delete("disk");
+        install.set("diskSelector", doc.createNode({ ...machine.diskSelector }));
+    } else if (machine.installDisk !== undefined) {
+        install.delete("diskSelector");
+        install.set("disk", machine.installDisk);
+    }
+    install.set("image", input.installerImage);
+
+    const labels = mapAt(doc, ["machine", "nodeLabels"]);
+    for (const [k, v] of Object.entries(machine.labels)) labels.set(k, v);
+    labels.set(ZONE_LABEL, site);
+
+    if (Object.keys(machine.taints).length > 0) {
+        const taints = mapAt(doc, ["machine", "nodeTaints"]);
+        for (const [k, v] of Object.entries(machine.taints)) taints.set(k, v);
+    }
+
+    mapAt(doc, ["machine", "kubelet", "nodeIP"]).set("validSubnets", doc.createNode([...input.validSubnets]));
+
+    // HostnameConfig (appended below) conflicts with a static v1alpha1 hostname.
+    const network = doc.getIn(["machine", "network"], true);
+    if (isMap(network)) network.delete("hostname");
+    return doc;
+}
+
+function isReplacedDocument(doc: Document.Parsed): boolean {
+    const k = docKind(doc);
+    if (k.kind === "HostnameConfig") return true;
+    return k.kind === "ExtensionServiceConfig" && k.name === "tailscale";
+}
+
+/** Documents are joined with our own `---`; their own markers would add empty documents. */
+const NO_MARKERS = { directives: false } as const;
+
+function ensureTrailingNewline(s: string): string {
+    return s.endsWith("\n") ? s : `${s}\n`;
+}
+
+/**
+ * The multi-document config for one machine. Base documents other than the v1alpha1 one are
+ * kept as they are, except any HostnameConfig and tailscale ExtensionServiceConfig, which
+ * this machine's own replace.
+ */
+export function renderMachineConfig(base: BaseConfig, input: MachineConfigInput): string {
+    if (!DNS_LABEL.test(input.machine.name)) throw new Error("renderMachineConfig: machine name is not a DNS label");
+    if (!DNS_LABEL.test(input.site)) throw new Error("renderMachineConfig: site name is not a DNS label");
+    // The key is secret: say what is wrong with it, never what it is.
+    if (!AUTH_KEY.test(input.authKey)) throw new Error("renderMachineConfig: the minted auth key is not printable ASCII without whitespace");
+    const parts: string[] = [];
+    base.documents.forEach((doc, i) => {
+        if (i === base.v1alpha1Index) {
+            parts.push(mergeV1alpha1(doc, input).toString(NO_MARKERS));
+        } else if (!isReplacedDocument(doc)) {
+            parts.push(doc.toString(NO_MARKERS));
+        }
+    });
+    parts.push(hostnameConfig(input.machine.name));
+    parts.push(
+        tailscaleExtensionConfig({
+            authKey: input.authKey,
+            hostname: input.machine.name,
+            extraArgs: input.tailscaleExtraArgs,
+        }),
+    );
+    return parts.map(ensureTrailingNewline).join("---\n");
+}

@@ -1,0 +1,214 @@
+/**
+ * The store's SQL, shared by both backends: they differ only in how a statement reaches
+ * PostgreSQL (PGlite in-process, `pg` over the network), which `SqlExecutor` hides.
+ */
+import { SCHEMA_LOCK_ID, SCHEMA_SQL } from "./schema";
+import type {
+    BootStore,
+    ConsumeResult,
+    EnrollmentRecord,
+    NewTicket,
+    PendingMachine,
+    PendingSighting,
+    TicketRecord,
+} from "./types";
+
+type Row = Record<string, unknown>;
+
+export interface SqlExecutor {
+    /** One parameterised statement ($1, $2, ...). */
+    query(text: string, params?: readonly unknown[]): Promise<Row[]>;
+    /** Several statements without parameters, in one transaction holding an advisory lock. */
+    runSchema(lockId: number, script: string): Promise<void>;
+    close(): Promise<void>;
+}
+
+function opt(v: unknown): string | undefined {
+    return v === null || v === undefined ? undefined : String(v);
+}
+
+function date(v: unknown): Date {
+    return v instanceof Date ? v : new Date(String(v));
+}
+
+function toTicket(r: Row): TicketRecord {
+    return {
+        id: String(r.id),
+        site: String(r.site),
+        machine: String(r.machine),
+        mac: String(r.mac),
+        uuid: opt(r.uuid),
+        serial: opt(r.serial),
+        arch: String(r.arch),
+        platform: String(r.platform),
+        sourceIp: String(r.source_ip),
+        createdAt: date(r.created_at),
+        expiresAt: date(r.expires_at),
+        consumedAt: r.consumed_at === null || r.consumed_at === undefined ? undefined : date(r.consumed_at),
+    };
+}
+
+function toPending(r: Row): PendingMachine {
+    return {
+        site: String(r.site),
+        mac: String(r.mac),
+        uuid: opt(r.uuid),
+        serial: opt(r.serial),
+        arch: String(r.arch),
+        platform: String(r.platform),
+        sourceIp: String(r.source_ip),
+        firstSeen: date(r.first_seen),
+        lastSeen: date(r.last_seen),
+        seenCount: Number(r.seen_count),
+    };
+}
+
+function toEnrollment(r: Row): EnrollmentRecord {
+    return {
+        ticketRef: String(r.ticket_ref),
+        site: String(r.site),
+        machine: String(r.machine),
+        mac: String(r.mac),
+        uuid: opt(r.uuid),
+        serial: opt(r.serial),
+        sourceIp: String(r.source_ip),
+        keyBackend: String(r.key_backend),
+        keyId: String(r.key_id),
+        keyExpiresAt: String(r.key_expires_at),
+        configSha256: String(r.config_sha256),
+        servedAt: date(r.served_at),
+    };
+}
+
+const TICKET_COLUMNS = "id, site, machine, mac, uuid, serial, arch, platform, source_ip, created_at, expires_at, consumed_at";
+const PENDING_COLUMNS = "site, mac, uuid, serial, arch, platform, source_ip, first_seen, last_seen, seen_count";
+
+export class SqlBootStore implements BootStore {
+    constructor(
+        readonly kind: string,
+        private readonly sql: SqlExecutor,
+    ) {}
+
+    /** Applies the schema (idempotent). Called once by the factories before the store is handed out. */
+    async migrate(): Promise<void> {
+        await this.sql.runSchema(SCHEMA_LOCK_ID, SCHEMA_SQL);
+    }
+
+    async createTicket(t: NewTicket): Promise<void> {
+        await this.sql.query(
+            `INSERT INTO tickets (id, site, machine, mac, uuid, serial, arch, platform, source_ip, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+            [t.id, t.site, t.machine, t.mac, t.uuid ?? null, t.serial ?? null, t.arch, t.platform, t.sourceIp, t.createdAt, t.expiresAt],
+        );
+    }
+
+    async consumeTicket(id: string, now: Date): Promise<ConsumeResult> {
+        // One statement: PostgreSQL re-checks the WHERE clause on a row another transaction
+        // just updated, so of N concurrent consumers exactly one gets a row back.
+        const rows = await this.sql.query(
+            `UPDATE tickets SET consumed_at = $2
+             WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2
+             RETURNING ${TICKET_COLUMNS}`,
+            [id, now],
+        );
+        if (rows.length === 1) return { status: "consumed", ticket: toTicket(rows[0]) };
+        // Only to say why (for the audit log and the status code); the decision is made above.
+        const found = await this.sql.query(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = $1`, [id]);
+        if (found.length === 0) return { status: "unknown" };
+        const ticket = toTicket(found[0]);
+        return ticket.consumedAt !== undefined ? { status: "used", ticket } : { status: "expired", ticket };
+    }
+
+    async releaseTicket(id: string): Promise<boolean> {
+        const rows = await this.sql.query(
+            "UPDATE tickets SET consumed_at = NULL WHERE id = $1 AND consumed_at IS NOT NULL RETURNING id",
+            [id],
+        );
+        return rows.length === 1;
+    }
+
+    async recordPending(s: PendingSighting, maxPerSite: number): Promise<{ recorded: boolean; pending?: PendingMachine }> {
+        const params = [s.site, s.mac, s.uuid ?? null, s.serial ?? null, s.arch, s.platform, s.sourceIp, s.seenAt];
+        const updated = await this.sql.query(
+            `UPDATE pending_machines
+             SET uuid = $3, serial = $4, arch = $5, platform = $6, source_ip = $7,
+                 last_seen = GREATEST(last_seen, $8::timestamptz), seen_count = seen_count + 1
+             WHERE site = $1 AND mac = $2
+             RETURNING ${PENDING_COLUMNS}`,
+            params,
+        );
+        if (updated.length === 1) return { recorded: true, pending: toPending(updated[0]) };
+        const inserted = await this.sql.query(
+            `INSERT INTO pending_machines (site, mac, uuid, serial, arch, platform, source_ip, first_seen, last_seen, seen_count)
+             SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::timestamptz, $8::timestamptz, 1
+             WHERE (SELECT count(*) FROM pending_machines WHERE site = $1::text) < $9::bigint
+             ON CONFLICT (site, mac) DO UPDATE
+               SET uuid = EXCLUDED.uuid, serial = EXCLUDED.serial, arch = EXCLUDED.arch,
+                   platform = EXCLUDED.platform, source_ip = EXCLUDED.source_ip,
+                   last_seen = GREATEST(pending_machines.last_seen, EXCLUDED.last_seen),
+                   seen_count = pending_machines.seen_count + 1
+             RETURNING ${PENDING_COLUMNS}`,
+            [...params, maxPerSite],
+        );
+        return inserted.length === 1 ? { recorded: true, pending: toPending(inserted[0]) } : { recorded: false };
+    }
+
+    async listPending(site?: string): Promise<PendingMachine[]> {
+        const rows = await this.sql.query(
+            `SELECT ${PENDING_COLUMNS} FROM pending_machines
+             WHERE ($1::text IS NULL OR site = $1) ORDER BY first_seen, site, mac`,
+            [site ?? null],
+        );
+        return rows.map(toPending);
+    }
+
+    async removePending(site: string, mac: string): Promise<boolean> {
+        const rows = await this.sql.query("DELETE FROM pending_machines WHERE site = $1 AND mac = $2 RETURNING mac", [site, mac]);
+        return rows.length === 1;
+    }
+
+    async recordEnrollment(e: EnrollmentRecord): Promise<void> {
+        await this.sql.query(
+            `INSERT INTO enrollments (ticket_ref, site, machine, mac, uuid, serial, source_ip, key_backend, key_id,
+                                      key_expires_at, config_sha256, served_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+            [
+                e.ticketRef,
+                e.site,
+                e.machine,
+                e.mac,
+                e.uuid ?? null,
+                e.serial ?? null,
+                e.sourceIp,
+                e.keyBackend,
+                e.keyId,
+                e.keyExpiresAt,
+                e.configSha256,
+                e.servedAt,
+            ],
+        );
+    }
+
+    async listEnrollments(filter: { site?: string; machine?: string } = {}): Promise<EnrollmentRecord[]> {
+        const rows = await this.sql.query(
+            `SELECT * FROM enrollments
+             WHERE ($1::text IS NULL OR site = $1) AND ($2::text IS NULL OR machine = $2)
+             ORDER BY served_at, id`,
+            [filter.site ?? null, filter.machine ?? null],
+        );
+        return rows.map(toEnrollment);
+    }
+
+    async purgeTickets(before: Date): Promise<number> {
+        const rows = await this.sql.query("DELETE FROM tickets WHERE expires_at < $1 RETURNING id", [before]);
+        return rows.length;
+    }
+
+    async ping(): Promise<void> {
+        await this.sql.query("SELECT 1 AS ok");
+    }
+
+    async close(): Promise<void> {
+        await this.sql.close();
+    }
+}

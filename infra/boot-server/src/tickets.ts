@@ -1,0 +1,40 @@
+/**
+ * Config tickets and secret comparison. A ticket is 256 random bits, shown to exactly one
+ * machine (inside its iPXE script) and stored only as its SHA-256, so a read of the store
+ * yields nothing that fetches a config.
+ */
+import * as crypto from "node:crypto";
+
+/** Random bytes per ticket (256 bits; the requirement is at least 128). */
+export const TICKET_BYTES = 32;
+
+/** A fresh ticket: unpadded base64url, 43 characters. */
+export function newTicket(): string {
+    return crypto.randomBytes(TICKET_BYTES).toString("base64url");
+}
+
+/** The store key for a ticket: lower-case hex SHA-256. */
+export function ticketId(ticket: string): string {
+    return crypto.createHash("sha256").update(ticket, "utf8").digest("hex");
+}
+
+/** Short, non-reversible reference for logs: the first 12 hex digits of the ticket id. */
+export function ticketRef(id: string): string {
+    return id.slice(0, 12);
+}
+
+function digest(value: string): Buffer {
+    return crypto.createHash("sha256").update(value, "utf8").digest();
+}
+
+/**
+ * Compares a presented secret with the expected one in time independent of where they differ
+ * and of their lengths: both sides are hashed to 32 bytes first, so timingSafeEqual always sees
+ * equal-length inputs. `expected` undefined (unknown site) still costs one comparison, against
+ * a random value, so the answer time does not reveal which sites exist.
+ */
+export function secretEquals(presented: string, expected: string | undefined): boolean {
+    const a = digest(presented);
+    const b = expected === undefined ? crypto.randomBytes(32) : digest(expected);
+    return crypto.timingSafeEqual(a, b) && expected !== undefined;
+}

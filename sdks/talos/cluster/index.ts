@@ -1,0 +1,2 @@
+export * from "./getHealth";
+export * from "./kubeconfig";

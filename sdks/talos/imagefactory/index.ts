@@ -1,0 +1,2 @@
+export * from "./getUrls";
+export * from "./schematic";

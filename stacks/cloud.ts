@@ -1,0 +1,152 @@
+/**
+ * Composes the cloud half of the deployment from a validated StackConfig: network, images,
+ * tailnet keys and the Talos cluster on GCE (seed phases 1-4 and 7). `stacks/index.ts` calls it;
+ * tests call it directly with a parsed stack file, so the whole cloud graph builds offline.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Architecture, StackConfig } from "./model";
+import { CloudNetwork } from "../components/cloudNetwork";
+import { TalosImages } from "../components/talosImages";
+import { Tailnet } from "../components/tailnet";
+import { CloudNodeSummary, TalosCluster } from "../components/talosCluster";
+import { TalosApiAccess } from "../components/cloudNode";
+
+/** Everything `composeCloud` built, for the edge composition and for stack outputs. */
+export interface CloudHandles {
+    network: CloudNetwork;
+    images: TalosImages;
+    tailnet: Tailnet;
+    cluster: TalosCluster;
+    /** How the runner reaches the Talos and Kubernetes APIs in this stack. */
+    talosApiAccess: TalosApiAccess;
+    /** The values `stacks/index.ts` exports. */
+    outputs: CloudStackOutputs;
+}
+
+/** Stack outputs of the cloud half. Secret ones are marked secret. */
+export interface CloudStackOutputs {
+    /** Admin kubeconfig (secret). */
+    kubeconfig: pulumi.Output<string>;
+    /** talosctl config (secret). */
+    talosconfig: pulumi.Output<string>;
+    /** Cloud node names and addresses (public, private, tailnet). */
+    nodes: pulumi.Output<CloudNodeSummary[]>;
+    /** Image Factory schematic IDs. */
+    schematicIds: pulumi.Output<{ cloud: string; edge: string }>;
+    /** Installer image references. */
+    installerImages: pulumi.Output<{ cloud: string; edge: string }>;
+    /** Kubernetes API endpoint in cloud configs (VPC address). */
+    clusterEndpoint: pulumi.Output<string>;
+    /** Kubernetes API endpoint in edge configs (tailnet address). */
+    edgeClusterEndpoint: pulumi.Output<string>;
+    /** Self link of the imported GCE image. */
+    gcpImage: pulumi.Output<string>;
+    /** "public" or "tailnet": where the runner reached the nodes. */
+    talosApiAccess: string;
+}
+
+/** GCE instance name, Talos hostname and tailnet hostname of a cloud node. */
+export function cloudNodeHostname(clusterName: string, nodeName: string): string {
+    return `${clusterName}-${nodeName}`;
+}
+
+/**
+ * With admin CIDRs the runner (which must be inside them) uses the nodes' public addresses;
+ * without, nothing is open to the internet and the runner must be a tailnet member.
+ */
+export function talosApiAccessFor(cfg: StackConfig): TalosApiAccess {
+    return cfg.gcp.adminCidrs.length > 0 ? "public" : "tailnet";
+}
+
+/** Architectures the edge machines use (boot assets are produced for each); amd64 when there are none. */
+export function edgeArchitectures(cfg: StackConfig): Architecture[] {
+    const archs = new Set<Architecture>(cfg.edgeSites.flatMap((s) => s.machines.map((m) => m.arch)));
+    return archs.size > 0 ? [...archs].sort() : ["amd64"];
+}
+
+/** Builds every cloud component for `cfg`. `opts` is passed to each top-level component. */
+export function composeCloud(cfg: StackConfig, opts?: pulumi.ComponentResourceOptions): CloudHandles {
+    const clusterName = cfg.cluster.name;
+    const access = talosApiAccessFor(cfg);
+    const nodes = cfg.cloudNodes.map((n) => ({ ...n, hostname: cloudNodeHostname(clusterName, n.name) }));
+
+    const network = new CloudNetwork(`${clusterName}-network`, {
+        clusterName,
+        region: cfg.gcp.region,
+        subnetCidr: cfg.gcp.subnetCidr,
+        adminCidrs: cfg.gcp.adminCidrs,
+        allowWorldAdmin: cfg.gcp.allowWorldAdmin,
+        nodeNames: nodes.map((n) => n.name),
+    }, opts);
+
+    const images = new TalosImages(`${clusterName}-images`, {
+        clusterName,
+        talosVersion: cfg.cluster.talosVersion,
+        cloudExtensions: cfg.images.cloudExtensions,
+        edgeExtensions: cfg.images.edgeExtensions,
+        factoryUrl: cfg.images.factoryUrl,
+        edgeArchitectures: edgeArchitectures(cfg),
+        bucketLocation: cfg.gcp.region,
+    }, opts);
+
+    const tailnet = new Tailnet(`${clusterName}-tailnet`, {
+        tailnet: cfg.tailnet.tailnet,
+        auth: cfg.tailnet.auth,
+        tags: cfg.tailnet.cloudTags,
+        keyExpirySeconds: cfg.tailnet.keyExpirySeconds,
+        nodeHostnames: nodes.map((n) => n.hostname),
+    }, opts);
+
+    const cluster = new TalosCluster(`${clusterName}-talos`, {
+        clusterName,
+        talosContract: cfg.cluster.talosContract,
+        kubernetesVersion: cfg.cluster.kubernetesVersion,
+        podCidr: cfg.cluster.podCidr,
+        serviceCidr: cfg.cluster.serviceCidr,
+        certSans: cfg.cluster.certSans,
+        healthTimeout: cfg.cluster.healthTimeout,
+        cloudInstallerImage: images.cloudInstallerImage,
+        edgeInstallerImage: images.edgeInstallerImage,
+        talosApiAccess: access,
+        gce: {
+            region: cfg.gcp.region,
+            zone: cfg.gcp.zone,
+            image: images.gcpImage.selfLink,
+            subnetwork: network.subnetwork.id,
+            subnetCidr: cfg.gcp.subnetCidr,
+            nodeTag: network.tags.node,
+            controlPlaneTag: network.tags.controlPlane,
+            workerTag: network.tags.worker,
+            firewalls: network.firewalls,
+        },
+        nodes: nodes.map((n) => ({
+            name: n.name,
+            hostname: n.hostname,
+            role: n.role,
+            machineType: n.machineType,
+            diskSizeGb: n.diskSizeGb,
+            internalAddress: network.addresses[n.name].internal,
+            externalAddress: network.addresses[n.name].external,
+            tailnetAuthKey: tailnet.authKeys[n.hostname],
+        })),
+    }, pulumi.mergeOptions(opts ?? {}, { providers: [tailnet.provider] }));
+
+    return {
+        network,
+        images,
+        tailnet,
+        cluster,
+        talosApiAccess: access,
+        outputs: {
+            kubeconfig: cluster.kubeconfig,
+            talosconfig: cluster.talosconfig,
+            nodes: cluster.nodeSummaries,
+            schematicIds: pulumi.all([images.cloudSchematicId, images.edgeSchematicId]).apply(([cloud, edge]) => ({ cloud, edge })),
+            installerImages: pulumi.all([images.cloudInstallerImage, images.edgeInstallerImage]).apply(([cloud, edge]) => ({ cloud, edge })),
+            clusterEndpoint: cluster.clusterEndpoint,
+            edgeClusterEndpoint: cluster.edgeClusterEndpoint,
+            gcpImage: images.gcpImage.selfLink,
+            talosApiAccess: access,
+        },
+    };
+}

@@ -1,0 +1,230 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as tailscale from "@pulumi/tailscale";
+import {
+    BootService,
+    BootServiceArgs,
+    bootSettings,
+    inventoryFromSites,
+    serviceAccountId,
+    siteBootUrl,
+    TALOS_DEFAULT_KERNEL_ARGS,
+} from "../components/bootService";
+import { parseBootSettings } from "../infra/boot-server/src/settings";
+import { StackConfig } from "../stacks/model";
+import { findResource, inputIsSecret, isSecret, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
+import { devStackConfig, twoSitesStackConfig } from "./stackFiles";
+
+const SERVICE = "gcp:cloudrunv2/service:Service";
+const SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
+const BASE_CONFIG = "version: v1alpha1\nmachine:\n  type: worker\n  token: super-secret-machine-token\n";
+const ASSETS = {
+    amd64: {
+        kernel: "https://factory.talos.dev/image/edge123/v1.12.4/kernel-amd64",
+        initramfs: "https://factory.talos.dev/image/edge123/v1.12.4/initramfs-amd64.xz",
+    },
+};
+const INSTALLER = "factory.talos.dev/metal-installer/edge123:v1.12.4";
+
+function argsFor(cfg: StackConfig, extra: Partial<BootServiceArgs> = {}): BootServiceArgs {
+    return {
+        project: cfg.gcp.project,
+        namePrefix: cfg.cluster.name,
+        service: cfg.bootService,
+        tailnet: cfg.tailnet,
+        sites: cfg.edgeSites,
+        baseWorkerConfig: pulumi.secret(BASE_CONFIG),
+        assets: ASSETS,
+        installerImage: INSTALLER,
+        source: { path: "/nonexistent/boot-server.tar.gz", sha256: "ab".repeat(32) },
+        ...extra,
+    };
+}
+
+function serviceEnv(): Record<string, any> {
+    const svc = findResource(SERVICE, "boot-service");
+    return Object.fromEntries(svc.inputs.template.containers[0].envs.map((e: any) => [e.name, e]));
+}
+
+describe("BootService", () => {
+    beforeEach(resetRegistrations);
+
+    it("deploys the boot server from source on Cloud Run, publicly invocable, scaled to zero", async () => {
+        const cfg = devStackConfig();
+        new BootService("boot", argsFor(cfg));
+        await settle();
+        const svc = findResource(SERVICE, "boot-service");
+        assert.strictEqual(svc.inputs.name, "setup02-cluster-boot");
+        assert.strictEqual(svc.inputs.location, "europe-west4");
+        assert.strictEqual(svc.inputs.invokerIamDisabled, true);
+        assert.strictEqual(svc.inputs.ingress, "INGRESS_TRAFFIC_ALL");
+        assert.deepStrictEqual(svc.inputs.labels, { "talos-cloud-edge-role": "boot-service" });
+        assert.deepStrictEqual(svc.inputs.template.scaling, { minInstanceCount: 0, maxInstanceCount: 1 });
+        const container = svc.inputs.template.containers[0];
+        assert.strictEqual(container.image, "scratch");
+        assert.match(container.baseImageUri, /^europe-west4-docker\.pkg\.dev\/serverless-runtimes\/.*\/runtimes\/nodejs\d+$/);
+        assert.deepStrictEqual(container.args, ["server.js"]);
+        const object = findResource("gcp:storage/bucketObject:BucketObject", "boot-source");
+        assert.strictEqual(object.inputs.name, `boot-server-${"ab".repeat(8)}.tar.gz`);
+        assert.strictEqual(container.sourceCode.cloudStorageSource.object, object.inputs.name);
+        assert.strictEqual(container.sourceCode.cloudStorageSource.generation, "1700000000000000");
+        const bucket = findResource("gcp:storage/bucket:Bucket", "boot-source");
+        assert.strictEqual(bucket.inputs.publicAccessPrevention, "enforced");
+        assert.strictEqual(svc.inputs.template.serviceAccount, "setup02-cluster-boot@my-gcp-project.iam.gserviceaccount.com");
+    });
+
+    it("hands the service the base worker config, site tokens and OAuth secret only through Secret Manager", async () => {
+        const cfg = devStackConfig();
+        new BootService("boot", argsFor(cfg));
+        await settle();
+        const env = serviceEnv();
+        for (const name of ["BOOT_BASE_CONFIG", "BOOT_SITE_TOKENS", "TS_OAUTH_CLIENT_SECRET"]) {
+            assert.ok(env[name], `${name} missing`);
+            assert.strictEqual(env[name].value, undefined, `${name} must not be a plain value`);
+            assert.strictEqual(env[name].valueSource.secretKeyRef.version, "1", `${name} must pin the secret version`);
+        }
+        assert.strictEqual(env.BOOT_BASE_CONFIG.valueSource.secretKeyRef.secret, "setup02-cluster-boot-base-config");
+        assert.strictEqual(env.TS_OAUTH_CLIENT_ID.value, cfg.tailnet.auth.kind === "oauth" ? cfg.tailnet.auth.clientId : undefined);
+        assert.strictEqual(env.BOOT_DATABASE_URL, undefined, "one instance uses the embedded store");
+
+        const baseVersion = findResource(SECRET_VERSION, "boot-base-config");
+        assert.strictEqual(baseVersion.inputs.secretData, BASE_CONFIG, "the service serves the cluster's base config");
+        for (const v of resourcesOfType(SECRET_VERSION)) {
+            assert.ok(inputIsSecret(v, "secretData"), `${v.name} secretData must be secret in state`);
+        }
+        const plain = JSON.stringify(Object.values(env).filter((e: any) => e.value !== undefined));
+        assert.ok(!plain.includes("super-secret-machine-token"));
+        assert.ok(!plain.includes("fakeOauthSecretValue"));
+
+        const grants = resourcesOfType("gcp:secretmanager/secretIamMember:SecretIamMember");
+        assert.strictEqual(grants.length, 3);
+        for (const g of grants) {
+            assert.strictEqual(g.inputs.role, "roles/secretmanager.secretAccessor");
+            assert.strictEqual(g.inputs.member, "serviceAccount:setup02-cluster-boot@my-gcp-project.iam.gserviceaccount.com");
+        }
+    });
+
+    it("puts the inventory, the edge assets and the installer image in BOOT_SETTINGS, which the service accepts", async () => {
+        const cfg = devStackConfig();
+        new BootService("boot", argsFor(cfg));
+        await settle();
+        const settings = JSON.parse(serviceEnv().BOOT_SETTINGS.value);
+        assert.deepStrictEqual(settings.sites[0].machines[0].mac, "52:54:00:00:02:01");
+        assert.strictEqual(settings.sites[0].name, "site-1");
+        assert.strictEqual(settings.assets.amd64.kernelUrl, ASSETS.amd64.kernel);
+        assert.strictEqual(settings.assets.amd64.initramfsUrl, ASSETS.amd64.initramfs);
+        assert.strictEqual(settings.installerImage, INSTALLER);
+        assert.deepStrictEqual(settings.keyBackend, { kind: "tailscale", tailnet: "-", tags: ["tag:talos-edge"], expirySeconds: 3600 });
+        // The service validates its own settings at start-up; what the stack renders must pass.
+        const parsed = parseBootSettings(settings);
+        assert.strictEqual(parsed.sites[0].machines[0].installDisk, "/dev/vda");
+        assert.deepStrictEqual(parsed.kernelArgs, [...TALOS_DEFAULT_KERNEL_ARGS]);
+    });
+
+    it("generates one token per site and exposes each site URL only as a secret", async () => {
+        const cfg = twoSitesStackConfig();
+        const boot = new BootService("boot", argsFor(cfg));
+        await settle();
+        const tokens = resourcesOfType("random:index/randomPassword:RandomPassword");
+        assert.deepStrictEqual(tokens.map((t) => t.name).sort(), cfg.edgeSites.map((s) => `boot-${s.name}-token`).sort());
+        const urls: string[] = [];
+        for (const site of cfg.edgeSites) {
+            const url = boot.siteBootUrls[site.name];
+            assert.ok(await isSecret(url), `${site.name} URL must be secret`);
+            const value = await valueOf(url);
+            assert.match(value, new RegExp(`^https://${cfg.cluster.name}-boot-[a-z0-9-]+\\.a\\.run\\.app/v1/sites/${site.name}/boot\\.ipxe\\?token=[A-Za-z0-9]{22,}$`));
+            urls.push(value);
+        }
+        const tokenOf = (u: string) => new URL(u).searchParams.get("token");
+        assert.notStrictEqual(tokenOf(urls[0]), tokenOf(urls[1]), "sites must not share a token");
+    });
+
+    it("adds Cloud SQL PostgreSQL and a secret database URL only above one instance", async () => {
+        const cfg = devStackConfig();
+        new BootService("boot", argsFor(cfg));
+        await settle();
+        assert.strictEqual(resourcesOfType("gcp:sql/databaseInstance:DatabaseInstance").length, 0);
+
+        resetRegistrations();
+        const scaled = { ...cfg, bootService: { ...cfg.bootService, maxInstances: 3 } };
+        new BootService("boot", argsFor(scaled));
+        await settle();
+        const db = findResource("gcp:sql/databaseInstance:DatabaseInstance", "boot-db");
+        assert.strictEqual(db.inputs.databaseVersion, "POSTGRES_16");
+        assert.strictEqual(db.inputs.settings.ipConfiguration.sslMode, "ENCRYPTED_ONLY");
+        const env = serviceEnv();
+        assert.ok(env.BOOT_DATABASE_URL.valueSource.secretKeyRef, "database URL must come from Secret Manager");
+        const urlVersion = findResource(SECRET_VERSION, "boot-database-url");
+        assert.ok(inputIsSecret(urlVersion, "secretData"));
+        assert.match(urlVersion.inputs.secretData, /^postgresql:\/\/talos_boot:[A-Za-z0-9]+@localhost\/talos_boot\?host=\/cloudsql\/my-project:europe-west4:boot-db$/);
+        const svc = findResource(SERVICE, "boot-service");
+        assert.deepStrictEqual(svc.inputs.template.volumes[0].cloudSqlInstance.instances, ["my-project:europe-west4:boot-db"]);
+        assert.strictEqual(findResource("gcp:projects/iAMMember:IAMMember", "boot-sql-client").inputs.role, "roles/cloudsql.client");
+    });
+
+    it("with the static backend creates one single-use, pre-authorized, tagged key per inventory machine", async () => {
+        const cfg = twoSitesStackConfig();
+        const provider = new tailscale.Provider("ts", { apiKey: "k" });
+        const staticCfg = { ...cfg, bootService: { ...cfg.bootService, keyBackend: { kind: "static" as const } } };
+        new BootService("boot", argsFor(staticCfg, { tailscaleProvider: provider }));
+        await settle();
+        const keys = resourcesOfType("tailscale:index/tailnetKey:TailnetKey");
+        const machines = cfg.edgeSites.flatMap((s) => s.machines.map((m) => m.name));
+        assert.deepStrictEqual(keys.map((k) => k.name).sort(), machines.map((m) => `boot-${m}-key`).sort());
+        for (const k of keys) {
+            assert.strictEqual(k.inputs.reusable, false);
+            assert.strictEqual(k.inputs.preauthorized, true);
+            assert.deepStrictEqual(k.inputs.tags, cfg.tailnet.edgeTags);
+            assert.strictEqual(k.inputs.expiry, cfg.tailnet.keyExpirySeconds);
+        }
+        const env = serviceEnv();
+        assert.ok(env.BOOT_STATIC_KEYS.valueSource.secretKeyRef);
+        assert.strictEqual(env.TS_OAUTH_CLIENT_SECRET, undefined);
+        const staticKeys = JSON.parse(findResource(SECRET_VERSION, "boot-static-keys").inputs.secretData);
+        assert.deepStrictEqual(Object.keys(staticKeys).sort(), machines.sort());
+    });
+
+    it("refuses a tailscale key backend without an OAuth client", () => {
+        const cfg = devStackConfig();
+        const apiKeyTailnet = { ...cfg.tailnet, auth: { kind: "apiKey" as const, apiKey: pulumi.secret("k") } };
+        assert.throws(
+            () => new BootService("boot", argsFor({ ...cfg, tailnet: apiKeyTailnet })),
+            /needs the tailnet OAuth client/,
+        );
+    });
+});
+
+describe("bootService pure helpers", () => {
+    it("serviceAccountId stays within GCP's 6-30 character rule and is stable", () => {
+        assert.strictEqual(serviceAccountId("setup02-cluster", "boot"), "setup02-cluster-boot");
+        const long = serviceAccountId("a-very-long-cluster-name-for-testing", "boot");
+        assert.ok(long.length <= 30, long);
+        assert.match(long, /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);
+        assert.strictEqual(long, serviceAccountId("a-very-long-cluster-name-for-testing", "boot"));
+        assert.notStrictEqual(long, serviceAccountId("a-very-long-cluster-name-for-testin2", "boot"));
+    });
+
+    it("siteBootUrl escapes the token and drops a trailing slash", () => {
+        assert.strictEqual(siteBootUrl("https://x.run.app/", "site-1", "a+b"), "https://x.run.app/v1/sites/site-1/boot.ipxe?token=a%2Bb");
+    });
+
+    it("inventoryFromSites writes MAC and hostname once, from the stack's edge machines", () => {
+        const cfg = devStackConfig();
+        const inv = inventoryFromSites(cfg.edgeSites);
+        assert.deepStrictEqual(inv[0].machines[0], {
+            name: "talos-edge-1",
+            mac: "52:54:00:00:02:01",
+            arch: "amd64",
+            installDisk: "/dev/vda",
+            labels: {},
+            taints: {},
+        });
+    });
+
+    it("bootSettings for headscale carries the login server and edge tags", () => {
+        const cfg = devStackConfig();
+        const hs = { ...cfg.bootService, keyBackend: { kind: "headscale" as const, url: "https://hs.example", apiKey: pulumi.secret("x") } };
+        const s = bootSettings({ service: hs, tailnet: cfg.tailnet, sites: cfg.edgeSites, assets: ASSETS, installerImage: INSTALLER, kernelArgs: [] });
+        assert.deepStrictEqual(s.keyBackend, { kind: "headscale", url: "https://hs.example", tags: ["tag:talos-edge"], expirySeconds: 3600 });
+    });
+});
