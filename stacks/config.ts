@@ -827,7 +827,7 @@ function parseNodes(p: Problems, raw: unknown, clusterName: string | undefined):
             | NodeRole
             | undefined;
         const mt = str(p, o, at, "machineType", { required: 'set the GCE machine type, e.g. "e2-standard-4"', check: machineType });
-        const diskSizeGb = num(p, o, at, "diskSizeGb", DEFAULTS.diskSizeGb, { min: 10, max: 65536, unit: "GB", why: "the Talos image needs 10 GB" });
+        const diskSizeGb = num(p, o, at, "diskSizeGb", DEFAULTS.diskSizeGb, { min: 10, max: 65536, unit: "GB", why: "a Talos system disk needs at least 10 GiB" });
         if (!name || !role || !mt || diskSizeGb === undefined) {
             complete = false;
             return;
@@ -1155,8 +1155,8 @@ function parseVm(p: Problems, raw: unknown, path: string): EdgeVmConfig | undefi
     }
     checkKeys(p, path, o, ["vcpu", "memoryMiB", "diskSizeGb", "firmware"]);
     const vcpu = num(p, o, path, "vcpu", DEFAULTS.vm.vcpu, { min: 1, max: 256 });
-    const memoryMiB = num(p, o, path, "memoryMiB", DEFAULTS.vm.memoryMiB, { min: 2048, max: 4194304, unit: "MiB", why: "Talos needs at least 2 GiB" });
-    const diskSizeGb = num(p, o, path, "diskSizeGb", DEFAULTS.vm.diskSizeGb, { min: 10, max: 65536, unit: "GB", why: "Talos needs at least 10 GB" });
+    const memoryMiB = num(p, o, path, "memoryMiB", DEFAULTS.vm.memoryMiB, { min: 1024, max: 4194304, unit: "MiB", why: "a Talos worker needs at least 1 GiB" });
+    const diskSizeGb = num(p, o, path, "diskSizeGb", DEFAULTS.vm.diskSizeGb, { min: 10, max: 65536, unit: "GB", why: "a Talos system disk needs at least 10 GiB" });
     const firmware = o.firmware === undefined ? DEFAULTS.vm.firmware : (str(p, o, path, "firmware", { check: oneOf(["uefi", "bios"] as const) }) as "uefi" | "bios" | undefined);
     if (vcpu === undefined || memoryMiB === undefined || diskSizeGb === undefined || !firmware) {
         return undefined;

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { adminSourceRanges, CloudNetwork, CloudNetworkArgs, firewallPlan, networkTags, requireCidr } from "../components/cloudNetwork";
-import { findResource, resetRegistrations, resourcesOfType, valueOf } from "./mocks";
+import { findResource, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
 
 const FIREWALL = "gcp:compute/firewall:Firewall";
 const ADDRESS = "gcp:compute/address:Address";
@@ -56,7 +56,7 @@ describe("components/cloudNetwork", () => {
 
         it("opens 50000 to all nodes and 6443 to control planes, only from the admin CIDRs", async () => {
             new CloudNetwork("net", args());
-            await new Promise((r) => setImmediate(r));
+            await settle();
             const tags = networkTags("c1");
             const talos = findResource(FIREWALL, "net-talos-api").inputs;
             assert.deepStrictEqual(talos.sourceRanges, ["198.51.100.0/24", "203.0.113.7/32"]);
@@ -73,7 +73,7 @@ describe("components/cloudNetwork", () => {
 
         it("never lets 0.0.0.0/0 in by default", async () => {
             new CloudNetwork("net", args());
-            await new Promise((r) => setImmediate(r));
+            await settle();
             for (const fw of resourcesOfType(FIREWALL)) {
                 assert.ok(!fw.inputs.sourceRanges.some((r: string) => r.endsWith("/0")), `${fw.name} is open to the world`);
             }
@@ -81,7 +81,7 @@ describe("components/cloudNetwork", () => {
 
         it("has no public rule at all without admin CIDRs", async () => {
             new CloudNetwork("net", args({ adminCidrs: [] }));
-            await new Promise((r) => setImmediate(r));
+            await settle();
             assert.deepStrictEqual(resourcesOfType(FIREWALL).map((f) => f.name), ["net-internal"]);
         });
 

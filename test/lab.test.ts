@@ -17,6 +17,7 @@ import {
     LAB_MACHINE_LABELS,
     OFFLINE_INSTALLER_IMAGE,
     parseBootServiceLine,
+    RequestAddresses,
 } from "../infra/lab/boot-service";
 import { checkTalosConfig, ConfigExpectations } from "../infra/lab/checks";
 import { DEFAULT_OPTIONS, parseLabArgs } from "../infra/lab/cli";
@@ -118,6 +119,13 @@ describe("lab: log parsing for the timeline", () => {
             remote: "",
         });
         assert.equal(parseBootServiceLine(`{${base},${req},"message":"incoming request"}`), undefined);
+        // Audit lines carry only the request id; the address comes from that request's first line.
+        const addresses = new RequestAddresses();
+        parseBootServiceLine(`{${base},${req},"message":"incoming request"}`, addresses);
+        const audit = parseBootServiceLine(`{${base},"event":"script_issued","site":"lab"}`, addresses);
+        assert.equal(audit?.kind === "site-script" && audit.remote, "10.77.0.10");
+        const other = parseBootServiceLine(`{${base.replace('"reqId":"ab"', '"reqId":"cd"')},"event":"script_issued","site":"lab"}`, addresses);
+        assert.equal(other?.kind === "site-script" && other.remote, "");
         assert.equal(parseBootServiceLine("plain text"), undefined);
     });
 

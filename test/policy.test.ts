@@ -6,6 +6,7 @@
  * starts a gRPC server.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
@@ -385,6 +386,53 @@ describe("policy pack", () => {
         it("fails vTPM off or integrity monitoring left implicit", async () => {
             await assertFails(p, INSTANCE, { shieldedInstanceConfig: { enableVtpm: false, enableIntegrityMonitoring: true } }, [/enableVtpm must be true/]);
             await assertFails(p, INSTANCE, { shieldedInstanceConfig: { enableVtpm: true } }, [/enableIntegrityMonitoring must be true/]);
+        });
+    });
+
+    describe("policy/index.ts served over the analyzer gRPC protocol", function () {
+        this.timeout(90000);
+        const MANDATORY = 1; // pulumirpc.EnforcementLevel
+        const REMEDIATE = 3;
+        let probe: { name: string; version: string; supportsConfig: boolean; policies: Array<{ name: string; enforcementLevel: number }>; results: any[][] };
+
+        before(() => {
+            const requests = [
+                { kind: "analyze", type: FIREWALL, props: { allows: [{ protocol: "tcp", ports: ["50000"] }], sourceRanges: ["0.0.0.0/0"] } },
+                { kind: "analyze", type: FIREWALL, props: { allows: [{ protocol: "tcp", ports: ["50000"] }], sourceRanges: ["100.64.0.0/10"] } },
+                { kind: "analyze", type: policyPack.TALOS_SECRETS_TYPE, props: {}, opts: { protect: true } },
+                { kind: "remediate", type: INSTANCE, props: { metadata: { "user-data": "cfg" } } },
+            ];
+            const run = spawnSync(process.execPath, [path.join(__dirname, "fixtures", "policy-pack-probe.js")], {
+                input: JSON.stringify(requests),
+                encoding: "utf8",
+                timeout: 60000,
+            });
+            assert.strictEqual(run.status, 0, `probe failed: ${run.stderr}`);
+            probe = JSON.parse(run.stdout);
+        });
+
+        it("announces the pack with every policy mandatory except the remediation", () => {
+            assert.strictEqual(probe.name, "talos-cloud-edge");
+            assert.strictEqual(probe.version, JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policy", "package.json"), "utf8")).version);
+            assert.ok(probe.supportsConfig);
+            assert.deepStrictEqual(
+                probe.policies.map((x) => [x.name, x.enforcementLevel]),
+                policyPack.policies.map((x) => [x.name, x.name === "seal-plaintext-secret-inputs" ? REMEDIATE : MANDATORY]),
+            );
+        });
+
+        it("reports a world-open Talos API as a mandatory violation and passes a tailnet-only rule", () => {
+            assert.strictEqual(probe.results[0].length, 1);
+            assert.strictEqual(probe.results[0][0].policy, "no-world-open-admin-apis");
+            assert.strictEqual(probe.results[0][0].enforcementLevel, MANDATORY);
+            assert.deepStrictEqual(probe.results[1], []);
+            assert.deepStrictEqual(probe.results[2], []);
+        });
+
+        it("returns plaintext user-data to the engine sealed as a secret", () => {
+            assert.strictEqual(probe.results[3].length, 1);
+            assert.strictEqual(probe.results[3][0].policy, "seal-plaintext-secret-inputs");
+            assert.deepStrictEqual(probe.results[3][0].properties.metadata["user-data"], wireSecret("cfg"));
         });
     });
 

@@ -175,12 +175,13 @@ export interface TalosAssetOptions {
 }
 
 /** Image Factory URLs for a schematic and version (`kernel-<arch>`, `initramfs-<arch>.xz`). */
-export function factoryAssetUrls(factoryUrl: string, schematicId: string, version: string, arch = "amd64"): { kernel: string; initramfs: string; installer: string } {
+export function factoryAssetUrls(factoryUrl: string, schematicId: string, version: string, arch = "amd64"): { kernel: string; initramfs: string; cmdline: string; installer: string } {
     const base = factoryUrl.replace(/\/+$/, "");
     const host = new URL(base).host;
     return {
         kernel: `${base}/image/${schematicId}/${version}/kernel-${arch}`,
         initramfs: `${base}/image/${schematicId}/${version}/initramfs-${arch}.xz`,
+        cmdline: `${base}/image/${schematicId}/${version}/cmdline-metal-${arch}`,
         installer: `${host}/metal-installer/${schematicId}:${version}`,
     };
 }
@@ -197,7 +198,7 @@ async function download(url: string, dest: string, timeoutMs: number, say: (msg:
     let nextReport = Date.now() + 2000;
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         got += chunk.length;
-        if (!out.write(chunk)) await new Promise((resolve) => out.once("drain", resolve));
+        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
         if (Date.now() >= nextReport) {
             say(`assets: ${path.basename(dest)} ${(got / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ""} MB`);
             nextReport = Date.now() + 2000;
@@ -211,7 +212,18 @@ async function download(url: string, dest: string, timeoutMs: number, say: (msg:
  * The real Talos kernel + initramfs for the lab schematic, cached under `cacheDir`.
  * Throws (the caller falls back to the stand-in) when Image Factory is unreachable.
  */
-export async function ensureTalosAssets(opts: TalosAssetOptions): Promise<{ schematicId: string; kernel: string; initramfs: string; installer: string }> {
+/**
+ * The schematic's default kernel arguments for the boot service's `kernelArgs` setting, without
+ * the ones the service sets itself (`talos.platform`, `console`) and any `talos.config`.
+ */
+export function extraKernelArgs(cmdline: string): string[] {
+    return cmdline
+        .trim()
+        .split(/\s+/)
+        .filter((a) => a !== "" && !/^(talos\.platform|console|talos\.config)=/.test(a));
+}
+
+export async function ensureTalosAssets(opts: TalosAssetOptions): Promise<{ schematicId: string; kernel: string; initramfs: string; installer: string; kernelArgs: string[] }> {
     const base = opts.factoryUrl.replace(/\/+$/, "");
     const res = await fetch(`${base}/schematics`, {
         method: "POST",
@@ -229,6 +241,12 @@ export async function ensureTalosAssets(opts: TalosAssetOptions): Promise<{ sche
     const urls = factoryAssetUrls(base, id, opts.talosVersion);
     const dir = path.join(opts.cacheDir, `talos-${opts.talosVersion}-${id.slice(0, 12)}`);
     fs.mkdirSync(dir, { recursive: true });
+    const cmdlineFile = path.join(dir, "cmdline-metal-amd64");
+    if (!fs.existsSync(cmdlineFile)) {
+        const cmd = await fetch(urls.cmdline, { signal: AbortSignal.timeout(opts.probeTimeoutMs) });
+        if (!cmd.ok) throw new Error(`GET ${urls.cmdline}: HTTP ${cmd.status}`);
+        fs.writeFileSync(cmdlineFile, await cmd.text());
+    }
     const kernel = path.join(dir, "kernel-amd64");
     const initramfs = path.join(dir, "initramfs-amd64.xz");
     for (const [url, dest] of [[urls.kernel, kernel], [urls.initramfs, initramfs]] as const) {
@@ -236,5 +254,5 @@ export async function ensureTalosAssets(opts: TalosAssetOptions): Promise<{ sche
         opts.say(`assets: downloading ${url}`);
         await download(url, dest, opts.downloadTimeoutMs, opts.say);
     }
-    return { schematicId: id, kernel, initramfs, installer: urls.installer };
+    return { schematicId: id, kernel, initramfs, installer: urls.installer, kernelArgs: extraKernelArgs(fs.readFileSync(cmdlineFile, "utf8")) };
 }

@@ -154,8 +154,30 @@ export type BootServiceEvent =
 
 const REFUSALS = new Set(["replay_refused", "ticket_expired", "ticket_unknown", "token_refused", "identity_conflict"]);
 
-/** One line of the boot service's stdout (pino JSON), or undefined when it is not an event the lab follows. */
-export function parseBootServiceLine(line: string): BootServiceEvent | undefined {
+/**
+ * Remembers each request's source address from Fastify's "incoming request" line (audit lines
+ * carry only the request id), so events can be attributed to the VM that made the request.
+ */
+export class RequestAddresses {
+    private readonly byId = new Map<string, string>();
+
+    constructor(private readonly max = 1000) {}
+
+    remember(reqId: string, address: string): void {
+        this.byId.set(reqId, address);
+        if (this.byId.size > this.max) this.byId.delete(this.byId.keys().next().value as string);
+    }
+
+    get(reqId: string): string | undefined {
+        return this.byId.get(reqId);
+    }
+}
+
+/**
+ * One line of the boot service's stdout (pino JSON), or undefined when it is not an event the
+ * lab follows. With `addresses`, request lines are remembered and audit events get their `remote`.
+ */
+export function parseBootServiceLine(line: string, addresses?: RequestAddresses): BootServiceEvent | undefined {
     const trimmed = line.trim();
     if (!trimmed.startsWith("{")) return undefined;
     let j: Record<string, unknown>;
@@ -166,7 +188,9 @@ export function parseBootServiceLine(line: string): BootServiceEvent | undefined
     }
     const s = (v: unknown): string => (typeof v === "string" ? v : "");
     const req = (typeof j.req === "object" && j.req !== null ? j.req : {}) as Record<string, unknown>;
-    const remote = s(req.remoteAddress) || s(j.remoteAddress);
+    const reqId = s(j.reqId);
+    if (addresses && reqId && s(req.remoteAddress)) addresses.remember(reqId, s(req.remoteAddress));
+    const remote = s(req.remoteAddress) || (addresses && reqId ? addresses.get(reqId) ?? "" : "");
     const message = s(j.message) || s(j.msg);
     switch (j.event) {
         case "script_issued":

@@ -29,7 +29,9 @@ import {
     LAB_MACHINE_LABELS,
     OFFLINE_INSTALLER_IMAGE,
     parseBootServiceLine,
+    RequestAddresses,
 } from "./boot-service";
+import { createPgliteStore } from "../boot-server/src/store/pglite";
 import { checkTalosConfig, CheckResult } from "./checks";
 import { LabOptions, parseLabArgs, USAGE } from "./cli";
 import { labDnsmasqConfig } from "./dnsmasq";
@@ -174,7 +176,7 @@ function preflight(ctx: Pick<Context, "opts" | "out">): "kvm" | "tcg" {
 
 // ---------------------------------------------------------------- assets
 
-async function prepareAssets(ctx: Context): Promise<BootAssets & { installerImage: string }> {
+async function prepareAssets(ctx: Context): Promise<BootAssets & { installerImage: string; kernelArgs: string[] }> {
     const { opts, out } = ctx;
     if (opts.assets !== "standin") {
         try {
@@ -200,6 +202,8 @@ async function prepareAssets(ctx: Context): Promise<BootAssets & { installerImag
                 initramfsName: "initramfs-amd64.xz",
                 memoryMiB: 2048,
                 installerImage: talos.installer,
+                // The schematic's defaults; panic=-1 so a crash ends QEMU (-no-reboot) instead of hanging the run.
+                kernelArgs: [...talos.kernelArgs, "panic=-1"],
             };
         } catch (err) {
             if (ctx.signal.aborted) throw err;
@@ -225,6 +229,7 @@ async function prepareAssets(ctx: Context): Promise<BootAssets & { installerImag
         initramfsName: "initramfs.cpio.gz",
         memoryMiB: 512,
         installerImage: OFFLINE_INSTALLER_IMAGE,
+        kernelArgs: ["panic=-1"],
     };
 }
 
@@ -484,11 +489,12 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
         initramfsName: assets.initramfsName,
         tailscaleApiUrl: ready.tailscaleApiUrl,
         installerImage: assets.installerImage,
-        kernelArgs: ["panic=-1"],
+        kernelArgs: assets.kernelArgs,
     });
     const dataDir = path.join(ctx.workDir, "store");
+    const addresses = new RequestAddresses();
     const bootService = nodeInNamespace(ctx, "boot-service", BOOT_SERVER_MAIN, labBootEnv({ settings, secrets, baseConfigFile, dataDir }), (line) => {
-        const e = parseBootServiceLine(line);
+        const e = parseBootServiceLine(line, addresses);
         if (e) bus.emit(e);
     });
     await waitReady(
@@ -528,7 +534,7 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
     check("site script served", has(vm1, "site-script"), "boot service audit event script_issued");
     check("machine script with a ticket for the known machine", vm1.events.some((e) => e.event.kind === "ticket-issued" && e.event.machine === KNOWN_MACHINE.name), "audit event ticket_issued");
     check("kernel and initramfs fetched from the asset server", [assets.kernelName, assets.initramfsName].every((n) => vm1.events.some((e) => e.event.kind === "asset-served" && e.event.name === n && e.event.status === 200)), "asset server log");
-    const served = vm1.events.find((e) => e.event.kind === "config-served");
+    const served = vm1.events.map((e) => e.event).find((e): e is Extract<BootServiceEvent, { kind: "config-served" }> => e.kind === "config-served");
     check("config served for the machine", served !== undefined, "audit event config_served");
 
     const minted = bus.history.filter((h) => h.event.kind === "key-minted").map((h) => h.event as Extract<LabEvent, { kind: "key-minted" }>);
@@ -552,7 +558,7 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
     } else {
         out.say("real Talos consumed the config; its content is checked by the boot-server tests, here only its delivery");
     }
-    const mintedForVm1 = served?.event.kind === "config-served" ? minted.find((k) => k.id === served.event.keyId) : undefined;
+    const mintedForVm1 = served ? minted.find((k) => k.id === served.keyId) : undefined;
     check("key minted by the fake Tailscale API (OAuth + create-key)", mintedForVm1 !== undefined && LAB_KEY_TAGS.every((t) => mintedForVm1.tags.includes(t)), mintedForVm1 ? `key ${mintedForVm1.id}, tags ${mintedForVm1.tags.join(",")}` : "no matching key-minted record");
 
     // Replay: the same ticket again, from inside the namespace.
@@ -606,8 +612,6 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
 }
 
 async function checkStore(ctx: Context, dataDir: string, check: (name: string, ok: boolean, detail: string) => void): Promise<void> {
-    // Imported here: PGlite takes a moment to load and only this step needs it in the lab process.
-    const { createPgliteStore } = await import("../boot-server/src/store/pglite");
     const store = await abortable(createPgliteStore({ dataDir }), ctx.signal);
     try {
         const pending = await store.listPending(LAB_SITE);

@@ -138,8 +138,11 @@ export function rawRequest(
     opts: { method?: string; path: string; headers?: Record<string, string>; body?: string },
 ): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
+        const headers = { ...opts.headers };
+        // A declared length, not chunked encoding (which the service refuses outright).
+        if (opts.body !== undefined) headers["content-length"] = String(Buffer.byteLength(opts.body));
         const req = http.request(
-            { host: "127.0.0.1", port, method: opts.method ?? "GET", path: opts.path, headers: opts.headers, agent: false },
+            { host: "127.0.0.1", port, method: opts.method ?? "GET", path: opts.path, headers, agent: false },
             (res) => {
                 const chunks: Buffer[] = [];
                 res.on("data", (c: Buffer) => chunks.push(c));

@@ -21,7 +21,7 @@
  *   405 method_not_allowed   a route exists for GET only (HEAD too: it would consume a ticket)
  *   409 identity_conflict    MAC/UUID/serial/arch contradict the inventory
  *   410 ticket_used          the ticket has been used (replay)
- *   410 ticket_expired       the ticket outlived its TTL
+ *   410 ticket_expired       the ticket outlived its TTL, or a newer one was issued to the same machine
  *   410 ticket_revoked       the ticket's machine is no longer in the inventory
  *   413 body_too_large       a request body (the API takes none) over 1 KiB, or chunked
  *   414 uri_too_long         URL over 2048 characters

@@ -36,8 +36,11 @@ export const SITE_TOKEN = /^[A-Za-z0-9._~-]{22,128}$/;
 export const SITE_TOKEN_MIN_LENGTH = 22;
 export const SITE_TOKEN_MAX_LENGTH = 128;
 
-/** Characters a site token in a request may have at all (length is checked against the real token). */
-export const SITE_TOKEN_CHARS = "^[A-Za-z0-9._~-]{1,128}$";
+/**
+ * Characters a site token in a request may have at all; its length is checked only by the
+ * comparison with the real token. Empty is allowed here so it can be answered 401, not 400.
+ */
+export const SITE_TOKEN_CHARS = "^[A-Za-z0-9._~-]{0,128}$";
 
 /** Config tickets: 32 random bytes as unpadded base64url (43 characters). */
 export const TICKET = /^[A-Za-z0-9_-]{43}$/;
@@ -119,6 +122,8 @@ export function checkHttpUrl(
 ): { url: string } | { error: string } {
     const maxLength = opts.maxLength ?? 1024;
     if (raw.length > maxLength) return { error: `must be at most ${maxLength} characters` };
+    // The URL parser would silently drop tabs/newlines and encode spaces; refuse them instead.
+    if (!/^[\x21-\x7e]+$/.test(raw)) return { error: "must be printable ASCII without whitespace" };
     let parsed: URL;
     try {
         parsed = new URL(raw);

@@ -141,26 +141,34 @@ export interface BootSettingsInput {
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-/** A validated inventory machine: MAC lower-case colon form, UUID lower case, defaults applied. */
+/** A validated inventory machine (field meanings as in BootMachineInput). */
 export interface BootMachine {
+    /** DNS label, unique across sites. */
     name: string;
+    /** Lower-case colon form. */
     mac: string;
+    /** Lower case; never a placeholder. */
     uuid?: string;
+    /** Trimmed; never a vendor placeholder. */
     serial?: string;
     arch: Architecture;
+    /** Exactly one of installDisk / diskSelector is set. */
     installDisk?: string;
     diskSelector?: Record<string, string>;
+    /** Without the zone label (added at render time). */
     labels: Record<string, string>;
     taints: Record<string, string>;
 }
 
 export interface BootSite {
+    /** DNS label. */
     name: string;
     machines: BootMachine[];
 }
 
-/** Validated BOOT_SETTINGS with every default applied. */
+/** Validated BOOT_SETTINGS with every default applied (field meanings as in BootSettingsInput). */
 export interface BootSettings {
+    /** Canonical origin (no trailing slash), or undefined = derive from each request. */
     publicUrl?: string;
     trustedProxyHops: number;
     ticketTtlSeconds: number;
@@ -169,6 +177,7 @@ export interface BootSettings {
     chainAttempts: number;
     chainRetryDelaySeconds: number;
     maxPendingPerSite: number;
+    /** Per arch, with `consoleArgs` resolved (per-arch value or the top-level default). */
     assets: Partial<Record<Architecture, Required<BootAssets>>>;
     kernelArgs: string[];
     installerImage: string;

@@ -95,6 +95,12 @@ export class SqlBootStore implements BootStore {
     }
 
     async createTicket(t: NewTicket): Promise<void> {
+        // At most one live ticket per machine: a new boot script supersedes older ones.
+        await this.sql.query(
+            `UPDATE tickets SET expires_at = $3
+             WHERE site = $1 AND machine = $2 AND consumed_at IS NULL AND expires_at > $3`,
+            [t.site, t.machine, t.createdAt],
+        );
         await this.sql.query(
             `INSERT INTO tickets (id, site, machine, mac, uuid, serial, arch, platform, source_ip, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,

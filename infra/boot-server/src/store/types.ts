@@ -86,7 +86,10 @@ export interface EnrollmentRecord {
 export interface BootStore {
     /** "pglite" or "postgres". */
     readonly kind: string;
-    /** Saves a newly issued ticket. */
+    /**
+     * Saves a newly issued ticket. Unused tickets of the same machine expire at its `createdAt`
+     * (they are superseded), so a machine has at most one live ticket.
+     */
     createTicket(ticket: NewTicket): Promise<void>;
     /**
      * Marks the ticket used if it exists, is unused and `now` is before its expiry, in one
