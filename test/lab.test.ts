@@ -103,12 +103,13 @@ describe("lab: log parsing for the timeline", () => {
             seenCount: 2,
             remote: "",
         });
-        assert.deepEqual(parseBootServiceLine(`{${base},"event":"config_served","ticketRef":"r","site":"lab","machine":"lab-edge-01","mac":"52:54:00:00:02:01","keyId":"k1"}`), {
+        assert.deepEqual(parseBootServiceLine(`{${base},"event":"config_served","ticketRef":"r","site":"lab","machine":"lab-edge-01","mac":"52:54:00:00:02:01","keyId":"k1","configSha256":"ab12"}`), {
             kind: "config-served",
             machine: "lab-edge-01",
             mac: "52:54:00:00:02:01",
             keyId: "k1",
             ticketRef: "r",
+            configSha256: "ab12",
             remote: "",
         });
         assert.deepEqual(parseBootServiceLine(`{${base},"event":"replay_refused","ticketRef":"r","machine":"lab-edge-01"}`), {

@@ -44,6 +44,10 @@ export function unwrapSecrets(v: any): any {
     if (pulumi.runtime.isRpcSecret(v)) {
         return unwrapSecrets(pulumi.runtime.unwrapRpcSecret(v));
     }
+    if (pulumi.asset.Asset.isInstance(v) || pulumi.asset.Archive.isInstance(v)) {
+        // Assets keep their class: their contents (`text`, `path`) are Promises.
+        return v;
+    }
     if (Array.isArray(v)) {
         return v.map(unwrapSecrets);
     }

@@ -147,7 +147,7 @@ export type BootServiceEvent =
     | { kind: "site-script"; site: string; remote: string }
     | { kind: "ticket-issued"; site: string; machine: string; mac: string; uuid?: string; arch?: string; platform?: string; ticketRef: string; remote: string }
     | { kind: "unknown-machine"; site: string; mac: string; recorded: boolean; seenCount?: number; remote: string }
-    | { kind: "config-served"; machine: string; mac: string; keyId: string; ticketRef: string; remote: string }
+    | { kind: "config-served"; machine: string; mac: string; keyId: string; ticketRef: string; configSha256: string; remote: string }
     | { kind: "config-refused"; event: string; machine?: string; ticketRef?: string; remote: string }
     | { kind: "request-failed"; event: string; detail: string }
     | { kind: "listening"; address: string };
@@ -217,7 +217,15 @@ export function parseBootServiceLine(line: string, addresses?: RequestAddresses)
                 remote,
             };
         case "config_served":
-            return { kind: "config-served", machine: s(j.machine), mac: s(j.mac), keyId: s(j.keyId), ticketRef: s(j.ticketRef), remote };
+            return {
+                kind: "config-served",
+                machine: s(j.machine),
+                mac: s(j.mac),
+                keyId: s(j.keyId),
+                ticketRef: s(j.ticketRef),
+                configSha256: s(j.configSha256),
+                remote,
+            };
         case "key_mint_failed":
             return { kind: "request-failed", event: "key_mint_failed", detail: s(j.reason) || message };
         default:

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { siteScriptUrl } from "../boot-server/src/ipxe";
-import { renderDnsmasqConf } from "../../../../tmp/labx/render"; // TEMP
+import { renderDnsmasqConf } from "../edge-host/render";
 import { bootServiceBaseUrl } from "./boot-service";
 import { DHCP_RANGE, KNOWN_MACHINE, LAB_BRIDGE, LAB_GATEWAY, LAB_IPV6_PREFIX, LAB_NETMASK, LAB_PREFIX_LENGTH, LAB_SITE } from "./plan";
 
@@ -42,7 +42,8 @@ export function labDnsmasqConfig(opts: { workDir: string; siteToken: string }): 
         rangeStart: DHCP_RANGE.start,
         rangeEnd: DHCP_RANGE.end,
         leaseTime: "1h",
-        dnsServers: [LAB_GATEWAY],
+        // No DNS in the lab (dnsmasq runs with port=0), so none is handed out.
+        dnsServers: [],
         hosts: [{ mac: KNOWN_MACHINE.mac, ip: KNOWN_MACHINE.ip, hostname: KNOWN_MACHINE.name }],
         bootUrl: siteScriptUrl(bootServiceBaseUrl(), LAB_SITE, opts.siteToken),
         tftpRoot,

@@ -9,6 +9,7 @@
  * runs on success, failure, Ctrl-C, SIGTERM and uncaught errors.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -545,6 +546,13 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
             check("config printed by the stand-in", false, "no BEGIN/END CONFIG block on the serial console");
         } else {
             fs.writeFileSync(path.join(ctx.workDir, "vm1-config.yaml"), text, { mode: 0o600 });
+            // The serial console is the only way the stand-in's copy reaches the lab: prove it arrived intact.
+            const printed = createHash("sha256").update(text).digest("hex");
+            check(
+                "config printed on the console is the one the service served (sha256)",
+                served !== undefined && printed === served.configSha256,
+                `printed ${printed.slice(0, 12)}, served ${served?.configSha256.slice(0, 12) ?? "-"}`,
+            );
             checks.push(
                 ...checkTalosConfig(text, {
                     hostname: KNOWN_MACHINE.name,
@@ -642,6 +650,21 @@ function makeLabCa(workDir: string): string {
     return res.status === 0 && fs.existsSync(crt) ? fs.readFileSync(crt, "utf8") : "-----BEGIN CERTIFICATE-----\nlab placeholder\n-----END CERTIFICATE-----\n";
 }
 
+/** Copies the run's logs (not assets, not the store) to .lab/last-failure/ before teardown removes the work dir. */
+function keepFailureLogs(workDir: string): string | undefined {
+    const dest = path.join(REPO_ROOT, ".lab", "last-failure");
+    try {
+        fs.rmSync(dest, { recursive: true, force: true });
+        fs.mkdirSync(dest, { recursive: true });
+        for (const f of fs.readdirSync(workDir)) {
+            if (/\.(log|conf|yaml)$/.test(f)) fs.copyFileSync(path.join(workDir, f), path.join(dest, f));
+        }
+        return dest;
+    } catch {
+        return undefined;
+    }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
@@ -684,9 +707,10 @@ async function main(): Promise<number> {
 
     let verdict: string;
     let code: number;
+    let workDir: string | undefined;
     try {
         const accel = preflight({ opts, out });
-        const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tcelab-"));
+        workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tcelab-"));
         fs.chmodSync(workDir, 0o755); // dnsmasq drops to its own user and reads the TFTP root
         res.addTempDir(workDir);
         const ctx: Context = { opts, out, res, bus: new EventBus(), signal: controller.signal, ns: namespaceName(process.pid), workDir };
@@ -701,6 +725,10 @@ async function main(): Promise<number> {
         }
         verdict = `FAIL ${reason}`;
         code = 1;
+        if (workDir && !opts.keep) {
+            const kept = keepFailureLogs(workDir);
+            if (kept) out.say(`logs of this failed run kept in ${kept}`);
+        }
     } finally {
         clearTimeout(deadline);
         const before = Date.now();

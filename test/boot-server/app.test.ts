@@ -286,6 +286,16 @@ describe("boot-server app (HTTP)", function () {
         assert.equal((await store.listEnrollments({ site: "beta", machine: "beta-1" })).length, 1);
     });
 
+    it("supersedes a machine's unused ticket when it asks again", async () => {
+        const older = await issueTicket(main, "beta", BETA1);
+        const newer = await issueTicket(main, "beta", BETA1);
+        const refused = await get(main, `/v1/config/${older}`);
+        assert.equal(refused.status, 410);
+        assert.deepEqual(JSON.parse(refused.body), { error: "ticket_expired" });
+        assert.equal(events("ticket_expired").at(-1)?.reason, "superseded");
+        assert.equal((await get(main, `/v1/config/${newer}`)).status, 200);
+    });
+
     it("keeps the ticket valid when key minting fails, so Talos's retry succeeds", async () => {
         const ticket = await issueTicket(main);
         main.minter.failures = 1;
@@ -462,6 +472,7 @@ describe("boot-server app (HTTP)", function () {
             for (const name of ["script_issued", "ticket_issued", "config_served", "replay_refused", "unknown_machine", "token_refused", "identity_conflict", "ticket_expired", "ticket_unknown"]) {
                 assert.ok(events(name).length > 0, `no ${name} event`);
             }
+            assert.ok(events("ticket_expired").some((e) => e.reason === "ttl"), "TTL expiry told apart from supersession");
             const configPaths = logs.filter((l) => l.includes("/v1/config/"));
             assert.ok(configPaths.length > 0 && configPaths.every((l) => l.includes("/v1/config/[ticket]")));
         });

@@ -3,7 +3,7 @@
  * ceiling for "answer a small GET") against the boot service's own endpoints, driven by
  * autocannon on this machine. Not a test: it asserts nothing, it measures and reports.
  *
- *   npm run bench:boot -- [--duration 10] [--connections 100] [--config-requests 10000] [--latency-requests 500]
+ *   npm run bench:boot -- [--duration 10] [--connections 100] [--config-requests 5000] [--latency-requests 500]
  *
  * Everything binds 127.0.0.1 and lives in a temporary directory; nginx and the service are
  * stopped on success, on error and on Ctrl-C.
@@ -14,6 +14,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { performance } from "node:perf_hooks";
 import * as crypto from "node:crypto";
 import autocannon = require("autocannon");
 import type { BootSettingsInput } from "../src/settings";
@@ -27,7 +28,7 @@ Options:
   --duration <s>            seconds per duration-based target (1..120, default 10)
   --connections <n>         concurrent connections (1..1000, default 100)
   --config-requests <n>     config fetches at --connections, one pre-issued ticket each
-                            (100..100000, default 10000); the inventory gets this many machines
+                            (100..100000, default 5000); the inventory gets this many machines
   --latency-requests <n>    config fetches over ONE connection, to show unloaded latency
                             (10..10000, default 500)
   -h, --help                this text
@@ -40,7 +41,7 @@ Targets, in order:
                  (consume + key from the static backend + render + enrollment record)
   config-1conn   the same over a single connection
 
-Needs nginx on PATH (apt-get install nginx; listed in scripts/apt-packages.txt).
+Needs nginx on PATH or at /usr/sbin/nginx (apt-get install nginx; listed in scripts/apt-packages.txt).
 Prints progress while running and a markdown table at the end.`;
 
 interface Options {
@@ -94,7 +95,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     return {
         duration: intOption(parsed.values.duration, "duration", 1, 120, 10),
         connections: intOption(parsed.values.connections, "connections", 1, 1000, 100),
-        configRequests: intOption(parsed.values["config-requests"], "config-requests", 100, 100_000, 10_000),
+        configRequests: intOption(parsed.values["config-requests"], "config-requests", 100, 100_000, 5_000),
         latencyRequests: intOption(parsed.values["latency-requests"], "latency-requests", 10, 10_000, 500),
     };
 }
@@ -121,6 +122,7 @@ function cleanup(): Promise<void> {
 }
 
 let running: autocannon.AutocannonInstance | undefined;
+let interrupted = false;
 
 async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -321,8 +323,14 @@ async function startBootService(dir: string, inv: BenchInventory): Promise<{ por
     });
 }
 
+/** nginx from PATH, else Debian's location (/usr/sbin is not on every user's PATH). */
+function nginxBinary(): string {
+    const onPath = spawnSync("nginx", ["-v"], { encoding: "utf8" });
+    return onPath.error && fs.existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
+}
+
 function nginxVersion(): string | undefined {
-    const r = spawnSync("nginx", ["-v"], { encoding: "utf8" });
+    const r = spawnSync(nginxBinary(), ["-v"], { encoding: "utf8" });
     if (r.error) return undefined;
     return (r.stderr || r.stdout).trim().replace(/^nginx version:\s*/, "");
 }
@@ -365,7 +373,7 @@ http {
 }
 `,
     );
-    const proc = spawn("nginx", ["-p", dir, "-c", conf, "-e", path.join(dir, "nginx-error.log")], { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn(nginxBinary(), ["-p", dir, "-c", conf, "-e", path.join(dir, "nginx-error.log")], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     proc.stderr?.on("data", (d: Buffer) => {
         stderr += d.toString();
@@ -426,21 +434,29 @@ async function measure(
 ): Promise<Row> {
     const what = opts.amount !== undefined ? `${opts.amount} requests` : `${opts.duration} s`;
     log(`> ${target}: ${opts.connections} connections, ${what}`);
+    const startedAt = performance.now();
+    let lastResponseAt = startedAt;
     const instance = autocannon({ timeout: 10, ...opts, title: target });
     running = instance;
+    // autocannon's own duration/start/finish move in whole-second ticks; time the responses instead.
+    instance.on("response", () => {
+        lastResponseAt = performance.now();
+    });
     let second = 0;
     instance.on("tick", (t: { counter: number }) => {
         second++;
-        log(`  ${target}: ${second} s, ${t.counter} req/s`);
+        if (t.counter > 0) log(`  ${target}: ${second} s, ${t.counter} req/s`);
     });
     const result = await instance;
     running = undefined;
+    if (interrupted) throw new Error("interrupted");
+    const seconds = Math.max(0.001, (lastResponseAt - startedAt) / 1000);
     const row: Row = {
         target,
         connections: opts.connections ?? 10,
         requests: result.requests.total,
-        seconds: result.duration,
-        rps: result.requests.total / result.duration,
+        seconds,
+        rps: result.requests.total / seconds,
         p50: result.latency.p50,
         p99: result.latency.p99,
         non2xx: result.non2xx,
@@ -464,7 +480,7 @@ export function markdownTable(rows: Row[]): string {
     ];
     for (const r of rows) {
         lines.push(
-            `| ${r.target} | ${r.connections} | ${fmt(r.requests)} | ${fmt(r.seconds, 1)} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx} | ${r.errors} |`,
+            `| ${r.target} | ${r.connections} | ${fmt(r.requests)} | ${fmt(r.seconds, 2)} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx} | ${r.errors} |`,
         );
     }
     return lines.join("\n");
@@ -494,7 +510,8 @@ export function verdicts(rows: Row[]): string[] {
 
 function machineDescription(): string {
     const cpus = os.cpus();
-    return `${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, nginx ${nginxVersion() ?? "?"}`;
+    const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
+    return `${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, nginx ${nginxVersion() ?? "?"}; load average ${load}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -515,11 +532,14 @@ async function main(argv: string[]): Promise<number> {
         return 0;
     }
     if (!nginxVersion()) {
-        process.stderr.write("bench: nginx not found on PATH: apt-get install nginx (it is listed in scripts/apt-packages.txt)\n");
+        process.stderr.write("bench: nginx not found (PATH or /usr/sbin/nginx): apt-get install nginx (it is listed in scripts/apt-packages.txt)\n");
         return 2;
     }
     const o = options;
     log(`machine: ${machineDescription()}`);
+    if (os.loadavg()[0] > os.cpus().length / 2) {
+        log(`  note: the machine is busy (1-minute load ${os.loadavg()[0].toFixed(2)}); numbers will be lower and noisier than on an idle machine`);
+    }
     log(`options: duration ${o.duration} s, connections ${o.connections}, config requests ${o.configRequests}, latency requests ${o.latencyRequests}`);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "boot-bench-"));
@@ -547,6 +567,16 @@ async function main(argv: string[]): Promise<number> {
     const ng = await startNginx(dir, sampleBody);
     log(`  nginx on 127.0.0.1:${ng.port}, serving ${sampleBody.length} bytes`);
 
+    const rows: Row[] = [];
+    rows.push(await measure("nginx-static", { url: `http://127.0.0.1:${ng.port}/machine.ipxe`, connections: o.connections, duration: o.duration }));
+    rows.push(
+        await measure("site-script", {
+            url: `${base}/v1/sites/${scriptSite}/boot.ipxe?token=${inv.siteTokens[scriptSite]}`,
+            connections: o.connections,
+            duration: o.duration,
+        }),
+    );
+    rows.push(await measure("machine-script", { url: base + scriptPath, connections: o.connections, duration: o.duration }));
     log(`> pre-issuing ${ticketCount} tickets through the machine endpoint`);
     const tickets = await preIssueTickets(base, inv, o.connections);
 
@@ -566,16 +596,6 @@ async function main(argv: string[]): Promise<number> {
         },
     });
 
-    const rows: Row[] = [];
-    rows.push(await measure("nginx-static", { url: `http://127.0.0.1:${ng.port}/machine.ipxe`, connections: o.connections, duration: o.duration }));
-    rows.push(
-        await measure("site-script", {
-            url: `${base}/v1/sites/${scriptSite}/boot.ipxe?token=${inv.siteTokens[scriptSite]}`,
-            connections: o.connections,
-            duration: o.duration,
-        }),
-    );
-    rows.push(await measure("machine-script", { url: base + scriptPath, connections: o.connections, duration: o.duration }));
     rows.push(await measure("config", { url: base, connections: o.connections, amount: o.configRequests, requests: [configRequest()] }));
     rows.push(await measure("config-1conn", { url: base, connections: 1, amount: o.latencyRequests, requests: [configRequest()] }));
 
@@ -593,6 +613,7 @@ async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
     const onSignal = (signal: NodeJS.Signals) => {
         process.stderr.write(`\nbench: ${signal}: stopping load and tearing down nginx and the boot service\n`);
+        interrupted = true;
         running?.stop();
         void cleanup().finally(() => process.exit(130));
     };
@@ -600,10 +621,12 @@ if (require.main === module) {
     process.once("SIGTERM", onSignal);
     main(process.argv.slice(2))
         .then(async (code) => {
+            if (interrupted) return;
             await cleanup();
             process.exit(code);
         })
         .catch(async (err: Error) => {
+            if (interrupted) return; // the signal handler tears down and exits
             process.stderr.write(`bench: ${err.message}\n`);
             await cleanup();
             process.exit(1);

@@ -417,7 +417,14 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
                 return sendError(reply, 410, "ticket_used");
             }
             if (consumed.status === "expired") {
-                audit(req, "ticket_expired", { ...who, expiresAt: t.expiresAt.toISOString() }, "expired ticket refused");
+                // A newer ticket for the same machine cuts an older one's life short (store.createTicket).
+                const superseded = t.expiresAt.getTime() - t.createdAt.getTime() < settings.ticketTtlSeconds * 1000;
+                audit(
+                    req,
+                    "ticket_expired",
+                    { ...who, expiresAt: t.expiresAt.toISOString(), reason: superseded ? "superseded" : "ttl" },
+                    superseded ? "superseded ticket refused" : "expired ticket refused",
+                );
                 return sendError(reply, 410, "ticket_expired");
             }
 

@@ -1,0 +1,315 @@
+/**
+ * One edge site on its KVM host, over SSH: an Open vSwitch bridge holding the site gateway,
+ * dnsmasq (DHCP + TFTP, in its own network namespace) as a systemd service with a static lease
+ * per inventory machine, NAT for the site subnet, and a libvirt VM for every inventory machine
+ * that asks for one.
+ *
+ * Firmware PXE clients get an iPXE binary over TFTP; iPXE gets the site boot URL (which carries
+ * the site token, so the dnsmasq config is secret in state and on the host).
+ *
+ * Idempotence: files are rendered deterministically and copied to a staging directory; one
+ * install command puts them in place. Its `create` string carries a hash of every file, so a
+ * content change is an in-place update that re-runs the install (which only touches what
+ * changed), and an unchanged site is a no-op on the next `pulumi up`. `triggers` is not used for
+ * content: it forces replacement, which would tear the site down and set it up again.
+ * Destroy runs the uninstall script: units stopped and removed, bridge, namespace and NAT gone.
+ */
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as libvirt from "@pulumi/libvirt";
+import { EdgeHostConfig, EdgeSiteConfig, PROJECT } from "../stacks/model";
+import {
+    DnsmasqOptions,
+    EdgeHostPaths,
+    IPXE_USER_CLASS,
+    STAGED_FILES,
+    checkEdgeNetwork,
+    contentHash,
+    edgeHostPaths,
+    remoteBashCommand,
+    renderDnsmasqConf,
+    renderDnsmasqUnit,
+    renderInstallScript,
+    renderNetworkSetupScript,
+    renderNetworkTeardownScript,
+    renderNetworkUnit,
+    renderPreflightScript,
+    renderUninstallScript,
+} from "../infra/edge-host/render";
+import { EdgeVm, edgeVmPlan } from "./edgeVm";
+
+/** A custom iPXE build (infra/ipxe/build.sh) to serve over TFTP instead of the host's package. */
+export interface EdgeSiteIpxeAssets {
+    /** Local path (on the Pulumi runner) of the x86-64 UEFI binary, `bin-x86_64-efi/ipxe.efi`. */
+    efi: string;
+    /** Local path (on the Pulumi runner) of the BIOS binary, `bin/undionly.kpxe`. */
+    bios: string;
+}
+
+export interface EdgeSiteArgs {
+    /** The site from stack config (validated by `parseStackConfig`). */
+    site: EdgeSiteConfig;
+    /**
+     * The URL iPXE chains to, `https://<svc>/v1/sites/<site>/boot.ipxe?token=<siteToken>`. Secret
+     * (marked secret here whatever the caller passes); at most 250 characters, no commas or quotes.
+     */
+    bootUrl: pulumi.Input<string>;
+    /**
+     * Custom iPXE binaries (HTTPS, pinned TRUST, EMBED retry script) to serve over TFTP. Default:
+     * the host's Debian `ipxe` package, installed by the preflight; Debian 12's build has no HTTPS.
+     */
+    ipxeAssets?: EdgeSiteIpxeAssets;
+    /** Create a libvirt VM for every inventory machine with `vm` set. Default true. */
+    manageVms?: boolean;
+    /**
+     * dnsmasq `log-dhcp`: log every DHCP exchange with all options. Default false, because the
+     * host journal would then hold the boot URL and its site token.
+     */
+    logDhcp?: boolean;
+}
+
+/** A static DHCP lease, as the site serves it. */
+export interface EdgeLease {
+    /** Hostname handed out (the inventory machine name). */
+    name: string;
+    /** MAC, lower-case colon form. */
+    mac: string;
+    /** Leased address. */
+    ip: string;
+}
+
+/**
+ * SSH connection to an edge host. The host key is pinned (commands refuse any other key). With no
+ * private key the command provider uses the runner's ssh-agent (SSH_AUTH_SOCK); the socket path is
+ * deliberately not put in the inputs, where a new agent session would show up as a change.
+ */
+export function edgeHostConnection(host: EdgeHostConfig): command.types.input.remote.ConnectionArgs {
+    return {
+        host: host.address,
+        port: host.port,
+        user: host.user,
+        hostKey: host.hostKey,
+        privateKey: host.privateKey === undefined ? undefined : pulumi.secret(host.privateKey),
+        // Bounded: an unreachable host fails after 5 dials of at most 15 s, not after the default 10.
+        dialErrorLimit: 5,
+        perDialTimeout: 15,
+    };
+}
+
+/** The dnsmasq options of a site: DHCP served from the site's DHCP port inside its namespace. */
+export function siteDnsmasqOptions(site: EdgeSiteConfig, bootUrl: string, paths: EdgeHostPaths, opts: { logDhcp: boolean; customIpxe: boolean }): DnsmasqOptions {
+    return {
+        interface: paths.dhcpPort,
+        listenAddress: site.dhcp.serverAddress,
+        gateway: site.bridge.gateway,
+        prefixLength: site.bridge.prefixLength,
+        rangeStart: site.dhcp.rangeStart,
+        rangeEnd: site.dhcp.rangeEnd,
+        leaseTime: site.dhcp.leaseTime,
+        dnsServers: site.dhcp.dnsServers,
+        mtu: site.bridge.mtu,
+        hosts: site.machines.map((m) => ({ mac: m.mac, ip: m.ip, hostname: m.name })),
+        bootUrl,
+        tftpRoot: paths.tftpRoot,
+        leaseFile: paths.leaseFile,
+        pidFile: `/run/${paths.runtimeDir}/dnsmasq.pid`,
+        logDhcp: opts.logDhcp,
+        skipProxyDhcpWait: true,
+        // Only our build can do HTTPS with the pinned roots; stock iPXE must load it first. A
+        // distribution iPXE must not be told that, or it would chain-load itself forever.
+        ipxeUserClass: opts.customIpxe ? IPXE_USER_CLASS : undefined,
+    };
+}
+
+/** The site's files that hold no secret, by staged file role. */
+export function edgeSiteStaticFiles(site: EdgeSiteConfig, paths: EdgeHostPaths = edgeHostPaths(site.name)) {
+    return {
+        netUnit: renderNetworkUnit(site, paths),
+        dhcpUnit: renderDnsmasqUnit(site, paths),
+        setupScript: renderNetworkSetupScript(site, paths),
+        teardownScript: renderNetworkTeardownScript(site, paths),
+    };
+}
+
+/** A syntactically valid stand-in for the secret boot URL, used to validate before any resource exists. */
+const PLACEHOLDER_BOOT_URL = "https://boot.invalid/v1/sites/placeholder/boot.ipxe?token=0000000000000000000000000000000000000000000";
+
+/** Validates everything about a site that does not depend on the boot URL; throws naming the problem. */
+export function validateEdgeSite(site: EdgeSiteConfig, manageVms = true): void {
+    checkEdgeNetwork(site);
+    renderDnsmasqConf(siteDnsmasqOptions(site, PLACEHOLDER_BOOT_URL, edgeHostPaths(site.name), { logDhcp: false, customIpxe: false }));
+    if (manageVms) {
+        for (const m of site.machines) {
+            if (m.vm) edgeVmPlan(site, m);
+        }
+    }
+}
+
+/** Leases in inventory order. */
+export function edgeSiteLeases(site: EdgeSiteConfig): EdgeLease[] {
+    return site.machines.map((m) => ({ name: m.name, mac: m.mac.toLowerCase(), ip: m.ip }));
+}
+
+/**
+ * The install command string: the install script plus a hash of everything it installs, so any
+ * content change changes the command (an in-place update that re-runs it).
+ */
+export function edgeSiteInstallCommand(site: EdgeSiteConfig, contentSha256: string, customIpxe: boolean, paths: EdgeHostPaths = edgeHostPaths(site.name)): string {
+    return remoteBashCommand(renderInstallScript(site, { customIpxe }, paths), {
+        sshUser: site.host.user,
+        comment: `talos-cloud-edge install of edge site ${site.name}; content sha256 ${contentSha256}`,
+    });
+}
+
+/**
+ * An edge site: host network, DHCP/TFTP service, NAT and the site's VMs.
+ */
+export class EdgeSite extends pulumi.ComponentResource {
+    public readonly siteName: pulumi.Output<string>;
+    /** Site subnet CIDR. */
+    public readonly subnet: pulumi.Output<string>;
+    /** Gateway address on the bridge. */
+    public readonly gateway: pulumi.Output<string>;
+    /** Address dnsmasq serves DHCP and TFTP from. */
+    public readonly dhcpServer: pulumi.Output<string>;
+    /** Open vSwitch bridge name. */
+    public readonly bridgeName: pulumi.Output<string>;
+    /** Static leases, one per inventory machine. */
+    public readonly leases: pulumi.Output<EdgeLease[]>;
+    /** The command that installs the site; depend on it for "the site network is up". */
+    public readonly installCommand: command.remote.Command;
+    /** libvirt provider for the site's host; undefined when the site has no VMs. */
+    public readonly libvirtProvider?: libvirt.Provider;
+    /** VMs by machine name. */
+    public readonly vms: Record<string, EdgeVm>;
+
+    constructor(name: string, args: EdgeSiteArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${PROJECT}:edge:EdgeSite`, name, {}, opts);
+        const site = args.site;
+        const manageVms = args.manageVms ?? true;
+        validateEdgeSite(site, manageVms);
+        const paths = edgeHostPaths(site.name);
+        const connection = edgeHostConnection(site.host);
+        const bootUrl = pulumi.secret(args.bootUrl);
+        const vmMachines = manageVms ? site.machines.filter((m) => m.vm !== undefined) : [];
+        const ipxe = args.ipxeAssets;
+        const ipxeBytes = ipxe ? { ipxeEfi: readAsset(ipxe.efi, "ipxeAssets.efi"), ipxeBios: readAsset(ipxe.bios, "ipxeAssets.bios") } : undefined;
+
+        const preflight = new command.remote.Command(
+            `${name}-preflight`,
+            {
+                connection,
+                create: remoteBashCommand(
+                    renderPreflightScript(site, {
+                        sshUser: site.host.user,
+                        vms: vmMachines.length > 0,
+                        uefi: vmMachines.some((m) => m.vm?.firmware === "uefi"),
+                        lvm: vmMachines.length > 0 && site.storage.kind === "lvm",
+                        distroIpxe: ipxe === undefined,
+                    }),
+                    { sshUser: site.host.user },
+                ),
+                logging: "stdoutAndStderr",
+            },
+            { parent: this },
+        );
+
+        // The staging directory is created by the preflight; nothing in the copies' inputs says so.
+        const copyOpts = { parent: this, dependsOn: [preflight] };
+        const staged = (role: keyof typeof STAGED_FILES) => `${paths.stagingDir}/${STAGED_FILES[role]}`;
+        const staticFiles = edgeSiteStaticFiles(site, paths);
+        const copies: command.remote.CopyToRemote[] = (Object.keys(staticFiles) as (keyof typeof staticFiles)[]).map(
+            (role) =>
+                new command.remote.CopyToRemote(
+                    `${name}-copy-${role}`,
+                    { connection, source: new pulumi.asset.StringAsset(staticFiles[role]), remotePath: staged(role) },
+                    copyOpts,
+                ),
+        );
+        const dnsmasqConf = bootUrl.apply((url) =>
+            renderDnsmasqConf(siteDnsmasqOptions(site, url, paths, { logDhcp: args.logDhcp ?? false, customIpxe: ipxe !== undefined })),
+        );
+        copies.push(
+            new command.remote.CopyToRemote(
+                `${name}-copy-dnsmasqConf`,
+                // Derived from the secret boot URL, so the asset is secret in state too.
+                { connection, source: dnsmasqConf.apply((text) => new pulumi.asset.StringAsset(text)), remotePath: staged("dnsmasqConf") },
+                copyOpts,
+            ),
+        );
+        if (ipxe) {
+            copies.push(
+                new command.remote.CopyToRemote(`${name}-copy-ipxeEfi`, { connection, source: new pulumi.asset.FileAsset(ipxe.efi), remotePath: staged("ipxeEfi") }, copyOpts),
+                new command.remote.CopyToRemote(`${name}-copy-ipxeBios`, { connection, source: new pulumi.asset.FileAsset(ipxe.bios), remotePath: staged("ipxeBios") }, copyOpts),
+            );
+        } else {
+            bootUrl.apply((url) => {
+                if (url.startsWith("https://")) {
+                    pulumi.log.warn(
+                        `edge site ${site.name} serves the host distribution's iPXE, and the boot URL is https: Debian 12's iPXE has no HTTPS. ` +
+                            "Build one with infra/ipxe/build.sh and pass it as ipxeAssets.",
+                        this,
+                    );
+                }
+            });
+        }
+
+        // A SHA-256 over files whose only secret is a high-entropy site token reveals nothing about
+        // the token; unsecreting it keeps the install command readable in previews and diffs.
+        const hash = pulumi.unsecret(dnsmasqConf.apply((conf) => contentHash({ ...staticFiles, dnsmasqConf: conf, ...(ipxeBytes ?? {}) })));
+        this.installCommand = new command.remote.Command(
+            `${name}-install`,
+            {
+                connection,
+                create: hash.apply((h) => edgeSiteInstallCommand(site, h, ipxe !== undefined, paths)),
+                delete: remoteBashCommand(renderUninstallScript(site, paths), { sshUser: site.host.user }),
+                // The scripts print progress and unit names, never file contents.
+                logging: "stdoutAndStderr",
+            },
+            {
+                parent: this,
+                // The install reads the staged files; the copies produce no output it consumes.
+                dependsOn: copies,
+                // One per site on the host (fixed unit and bridge names): a replacement must remove the
+                // old install before the new one is set up, not after.
+                deleteBeforeReplace: true,
+            },
+        );
+
+        this.vms = {};
+        if (vmMachines.length > 0) {
+            this.libvirtProvider = new libvirt.Provider(`${name}-libvirt`, { uri: site.host.libvirtUri }, { parent: this });
+            for (const machine of vmMachines) {
+                this.vms[machine.name] = new EdgeVm(
+                    `${name}-vm-${machine.name}`,
+                    { site, machine, provider: this.libvirtProvider, connection, bootAfter: [this.installCommand] },
+                    { parent: this },
+                );
+            }
+        }
+
+        this.siteName = pulumi.output(site.name);
+        this.subnet = pulumi.output(site.bridge.subnetCidr);
+        this.gateway = pulumi.output(site.bridge.gateway);
+        this.dhcpServer = pulumi.output(site.dhcp.serverAddress);
+        this.bridgeName = pulumi.output(site.bridge.name);
+        this.leases = pulumi.output(edgeSiteLeases(site));
+        this.registerOutputs({
+            siteName: this.siteName,
+            subnet: this.subnet,
+            gateway: this.gateway,
+            dhcpServer: this.dhcpServer,
+            bridgeName: this.bridgeName,
+            leases: this.leases,
+        });
+    }
+}
+
+function readAsset(path: string, what: string): Buffer {
+    try {
+        return fs.readFileSync(path);
+    } catch (e) {
+        throw new Error(`${what}: cannot read ${path} (${(e as Error).message}); build the binaries with infra/ipxe/build.sh or leave ipxeAssets unset`);
+    }
+}

@@ -1,0 +1,38 @@
+/**
+ * Program entry (`main: stacks/` in Pulumi.yaml): read and validate the stack config, compose
+ * the cloud half, then the edge half, and export what operators need. Everything else lives in
+ * `stacks/cloud.ts`, `stacks/edge.ts` and `components/`.
+ */
+import { packBootServer } from "../infra/boot-server/pack";
+import { composeCloud } from "./cloud";
+import { readStackConfig } from "./config";
+import { composeEdge } from "./edge";
+
+// Config: one validated StackConfig; a bad stack file fails here, listing every problem.
+const cfg = readStackConfig();
+
+// Cloud: network, Talos images, tailnet keys, Talos cluster on GCE (seed phases 1-4 and 7).
+const cloud = composeCloud(cfg);
+
+// ---------------------------------------------------------------------------------------
+// Edge: boot service on Cloud Run + one site (OVS, dnsmasq, NAT, VMs) per edge site
+// (seed phases 5-6), composed by stacks/edge.ts. The boot service bundle is built only when
+// there is an edge to serve.
+const edge = cfg.edgeSites.length > 0 ? composeEdge(cfg, cloud, packBootServer()) : undefined;
+// ---------------------------------------------------------------------------------------
+
+// Cloud outputs. `pulumi stack output kubeconfig --show-secrets > kubeconfig`.
+export const kubeconfig = cloud.outputs.kubeconfig;
+export const talosconfig = cloud.outputs.talosconfig;
+export const nodes = cloud.outputs.nodes;
+export const schematicIds = cloud.outputs.schematicIds;
+export const installerImages = cloud.outputs.installerImages;
+export const clusterEndpoint = cloud.outputs.clusterEndpoint;
+export const edgeClusterEndpoint = cloud.outputs.edgeClusterEndpoint;
+export const gcpImage = cloud.outputs.gcpImage;
+export const talosApiAccess = cloud.outputs.talosApiAccess;
+
+// Edge outputs (absent when the stack has no edge sites).
+export const bootServiceUrl = edge?.outputs.bootServiceUrl;
+export const siteBootUrls = edge?.outputs.siteBootUrls;
+export const edgeLeases = edge?.outputs.edgeLeases;
