@@ -27,6 +27,7 @@ import {
     checkEdgeNetwork,
     contentHash,
     edgeHostPaths,
+    normaliseMac,
     remoteBashCommand,
     renderDnsmasqConf,
     renderDnsmasqUnit,
@@ -148,7 +149,7 @@ export function validateEdgeSite(site: EdgeSiteConfig, manageVms = true): void {
 
 /** Leases in inventory order. */
 export function edgeSiteLeases(site: EdgeSiteConfig): EdgeLease[] {
-    return site.machines.map((m) => ({ name: m.name, mac: m.mac.toLowerCase(), ip: m.ip }));
+    return site.machines.map((m) => ({ name: m.name, mac: normaliseMac(m.mac, `edge machine ${m.name} mac`), ip: m.ip }));
 }
 
 /**

@@ -6,6 +6,7 @@
  * all, each naming the config key path, the offending value (never a secret one) and the fix,
  * so a user fixes a broken stack file in one round instead of one error per `pulumi up`.
  */
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import {
     Architecture,
@@ -843,7 +844,7 @@ function parseImages(p: Problems, raw: unknown): ImagesConfig | undefined {
     if (!o) {
         return undefined;
     }
-    checkKeys(p, path, o, ["cloudExtensions", "edgeExtensions", "factoryUrl"]);
+    checkKeys(p, path, o, ["cloudExtensions", "edgeExtensions", "factoryUrl", "ipxeEfi", "ipxeBios"]);
     const extensions = (name: "cloudExtensions" | "edgeExtensions", fallback: string[]): string[] | undefined => {
         if (o[name] === undefined) {
             return [...fallback];
@@ -858,10 +859,33 @@ function parseImages(p: Problems, raw: unknown): ImagesConfig | undefined {
     const cloudExtensions = extensions("cloudExtensions", DEFAULTS.cloudExtensions);
     const edgeExtensions = extensions("edgeExtensions", DEFAULTS.edgeExtensions);
     const factoryUrl = o.factoryUrl === undefined ? DEFAULTS.factoryUrl : str(p, o, path, "factoryUrl", { check: httpUrl(false) });
-    if (!cloudExtensions || !edgeExtensions || !factoryUrl) {
+    const ipxe = parseIpxeBuild(p, path, o);
+    if (!cloudExtensions || !edgeExtensions || !factoryUrl || ipxe === null) {
         return undefined;
     }
-    return { cloudExtensions, edgeExtensions, factoryUrl: factoryUrl.replace(/\/+$/, "") };
+    return { cloudExtensions, edgeExtensions, factoryUrl: factoryUrl.replace(/\/+$/, ""), ...(ipxe ? { ipxe } : {}) };
+}
+
+/** `images.ipxeEfi` + `images.ipxeBios`: both or neither; files that exist on the runner. null = invalid. */
+function parseIpxeBuild(p: Problems, path: string, o: Record<string, unknown>): { efi: string; bios: string } | undefined | null {
+    if (o.ipxeEfi === undefined && o.ipxeBios === undefined) {
+        return undefined;
+    }
+    let ok = true;
+    const files: Record<string, string> = {};
+    for (const name of ["ipxeEfi", "ipxeBios"] as const) {
+        const v = o[name];
+        if (typeof v !== "string" || v === "") {
+            p.add(child(path, name), `is required with ${name === "ipxeEfi" ? "ipxeBios" : "ipxeEfi"}: the path of the custom iPXE build's ${name === "ipxeEfi" ? "bin-x86_64-efi/ipxe.efi" : "bin/undionly.kpxe"} (infra/ipxe/build.sh)`);
+            ok = false;
+        } else if (!fs.existsSync(v)) {
+            p.invalid(child(path, name), v, "does not exist on this machine; build it with infra/ipxe/build.sh --out <dir> and point here");
+            ok = false;
+        } else {
+            files[name] = v;
+        }
+    }
+    return ok ? { efi: files.ipxeEfi, bios: files.ipxeBios } : null;
 }
 
 function parseTailnet(p: Problems, raw: unknown, secrets: Secrets, values: Record<string, string>): TailnetConfig | undefined {

@@ -64,6 +64,7 @@ export function composeEdge(
     const sites = cfg.edgeSites.map((site) => new EdgeSite(`${cfg.cluster.name}-${site.name}`, {
         site,
         bootUrl: bootService.siteBootUrls[site.name],
+        ipxeAssets: cfg.images.ipxe,
     }, opts));
 
     return {

@@ -85,6 +85,11 @@ export interface ImagesConfig {
     edgeExtensions: string[];
     /** Image Factory base URL. Default "https://factory.talos.dev". */
     factoryUrl: string;
+    /**
+     * Custom iPXE build (infra/ipxe/build.sh: HTTPS, pinned CA, embedded retry script) that every
+     * edge host serves over TFTP; local paths on the runner. Undefined = the host's Debian iPXE.
+     */
+    ipxe?: { efi: string; bios: string };
 }
 
 export type TailscaleAuth =

@@ -678,3 +678,31 @@ describe("stack config: readStackConfig from the Pulumi runtime", () => {
         assert.strictEqual(saved.secretKeys.size, 0);
     });
 });
+
+describe("stack config: custom iPXE build (images.ipxeEfi / images.ipxeBios)", () => {
+    const fs = require("fs") as typeof import("fs");
+    const os = require("os") as typeof import("os");
+    const path = require("path") as typeof import("path");
+    let dir: string;
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipxe-cfg-"));
+        fs.writeFileSync(path.join(dir, "ipxe.efi"), "efi");
+        fs.writeFileSync(path.join(dir, "undionly.kpxe"), "bios");
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("takes both paths when both files exist", () => {
+        const raw = edit(dev(), "images", (v) => ({ ...v, ipxeEfi: path.join(dir, "ipxe.efi"), ipxeBios: path.join(dir, "undionly.kpxe") }));
+        assert.deepStrictEqual(parseStackConfig(raw).images.ipxe, { efi: path.join(dir, "ipxe.efi"), bios: path.join(dir, "undionly.kpxe") });
+    });
+
+    it("rejects one without the other, naming the missing key and the build script", () => {
+        const raw = edit(dev(), "images", (v) => ({ ...v, ipxeEfi: path.join(dir, "ipxe.efi") }));
+        assert.match(onlyProblem(raw), /images\.ipxeBios: is required with ipxeEfi: .*undionly\.kpxe \(infra\/ipxe\/build\.sh\)/);
+    });
+
+    it("rejects a path that does not exist", () => {
+        const raw = edit(dev(), "images", (v) => ({ ...v, ipxeEfi: path.join(dir, "missing.efi"), ipxeBios: path.join(dir, "undionly.kpxe") }));
+        assert.match(onlyProblem(raw), /images\.ipxeEfi: .*missing\.efi.* does not exist on this machine; build it with infra\/ipxe\/build\.sh/);
+    });
+});

@@ -150,3 +150,28 @@ describe("edge graph (two sites)", () => {
         assert.throws(() => parseStackConfig(raw), /overlap/);
     });
 });
+
+describe("edge graph (custom iPXE build)", () => {
+    it("serves the stack's iPXE build from every site host over TFTP", async () => {
+        const fs = require("fs") as typeof import("fs");
+        const os = require("os") as typeof import("os");
+        const path = require("path") as typeof import("path");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipxe-graph-"));
+        try {
+            fs.writeFileSync(path.join(dir, "ipxe.efi"), "efi");
+            fs.writeFileSync(path.join(dir, "undionly.kpxe"), "bios");
+            resetRegistrations();
+            const base = twoSitesStackConfig();
+            const cfg = { ...base, images: { ...base.images, ipxe: { efi: path.join(dir, "ipxe.efi"), bios: path.join(dir, "undionly.kpxe") } } };
+            build(cfg);
+            await settle();
+            for (const s of cfg.edgeSites) {
+                const efi = findResource("command:remote:CopyToRemote", `${cfg.cluster.name}-${s.name}-copy-ipxeEfi`);
+                assert.strictEqual(await efi.inputs.source.path, path.join(dir, "ipxe.efi"));
+                findResource("command:remote:CopyToRemote", `${cfg.cluster.name}-${s.name}-copy-ipxeBios`);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
