@@ -284,7 +284,7 @@ export class EdgeSite extends pulumi.ComponentResource {
             for (const machine of vmMachines) {
                 this.vms[machine.name] = new EdgeVm(
                     `${name}-vm-${machine.name}`,
-                    { site, machine, provider: this.libvirtProvider, connection, bootAfter: [this.installCommand] },
+                    { site, machine, provider: this.libvirtProvider, connection, siteReady: [this.installCommand] },
                     { parent: this },
                 );
             }

@@ -18,6 +18,7 @@ import {
     lvDevicePath,
     normaliseMac,
     remoteBashCommand,
+    renderDomainXmlPreview,
     renderEdgeVmXslt,
     renderLvCreateScript,
     renderLvRemoveScript,
@@ -35,10 +36,11 @@ export interface EdgeVmArgs {
     /** SSH connection to the site's host (hostKey pinned); used to create and remove LVM volumes. */
     connection: command.types.input.remote.ConnectionArgs;
     /**
-     * Resources that must exist before the VM is defined and started: the site's install command,
-     * which creates the bridge the NIC attaches to. Default [].
+     * Resources that must be in place before any part of the VM is created: the site's install
+     * command, which creates the bridge the NIC attaches to and (through the preflight) installs
+     * lvm2, libvirt and OVMF. Default [].
      */
-    bootAfter?: pulumi.Input<pulumi.Resource>[];
+    siteReady?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** How the VM's disk is provided, derived from the site's storage setting. */
@@ -85,6 +87,22 @@ export function edgeVmFirmware(name: string, firmware: EdgeVmConfig["firmware"])
 }
 
 /**
+ * The domain XML the libvirt provider generates for this machine's VM (before the XSLT), from the
+ * same plan the component uses: tests run it through the XSLT and virt-xml-validate.
+ */
+export function edgeVmDomainXmlPreview(site: EdgeSiteConfig, machine: EdgeMachineConfig): string {
+    const plan = edgeVmPlan(site, machine);
+    return renderDomainXmlPreview({
+        name: machine.name,
+        mac: plan.mac,
+        bridgeName: site.bridge.name,
+        vm: plan.vm,
+        disk: plan.disk.kind === "lvm" ? { kind: "lvm", devicePath: plan.disk.devicePath } : { kind: "pool", pool: plan.disk.pool, volume: plan.disk.volumeName, format: "qcow2" },
+        machine: "q35",
+    });
+}
+
+/**
  * A libvirt VM for one inventory machine, booting from the network first.
  */
 export class EdgeVm extends pulumi.ComponentResource {
@@ -101,7 +119,7 @@ export class EdgeVm extends pulumi.ComponentResource {
         super(`${PROJECT}:edge:EdgeVm`, name, {}, opts);
         const { site, machine } = args;
         const plan = edgeVmPlan(site, machine);
-        const bootAfter = args.bootAfter ?? [];
+        const siteReady = args.siteReady ?? [];
 
         let disks: libvirt.DomainArgs["disks"];
         // Explicit names on the host: a replacement must remove the old object first.
@@ -118,14 +136,16 @@ export class EdgeVm extends pulumi.ComponentResource {
                     triggers: [volume.volumeGroup, volume.name],
                     logging: "stdoutAndStderr",
                 },
-                { parent: this, deleteBeforeReplace: true },
+                // The host's lvm2 comes with the site's preflight; nothing in the inputs says so.
+                { parent: this, deleteBeforeReplace: true, dependsOn: siteReady },
             );
             disks = [{ blockDevice: plan.disk.devicePath }];
         } else {
             this.disk = new libvirt.Volume(
                 `${name}-disk`,
                 { name: plan.disk.volumeName, pool: plan.disk.pool, size: plan.disk.sizeBytes, format: "qcow2" },
-                { parent: this, provider: args.provider, deleteBeforeReplace: true },
+                // libvirtd on the host comes with the site's preflight; nothing in the inputs says so.
+                { parent: this, provider: args.provider, deleteBeforeReplace: true, dependsOn: siteReady },
             );
             disks = [{ volumeId: this.disk.id }];
         }
@@ -157,7 +177,7 @@ export class EdgeVm extends pulumi.ComponentResource {
                 // command that creates the bridge; the bridge must exist before the domain starts.
                 // The LVM volume's path is known up front, so the same holds for the disk; the order
                 // also makes destroy remove the domain before the volume and the bridge.
-                dependsOn: this.disk instanceof command.remote.Command ? [...bootAfter, this.disk] : bootAfter,
+                dependsOn: this.disk instanceof command.remote.Command ? [...siteReady, this.disk] : siteReady,
             },
         );
 

@@ -55,7 +55,7 @@ export function cloudNodeKeyArgs(hostname: string, tags: string[], expirySeconds
     };
 }
 
-/** Tailscale accepts at most 50 characters of letters, digits and dashes in a key description. */
+/** Key description: the provider documents plain alphanumeric text; kept to letters, digits and dashes, at most 50 characters. */
 export function keyDescription(hostname: string): string {
     return `talos ${hostname}`.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 50);
 }

@@ -11,7 +11,7 @@ import { composeEdge } from "../stacks/edge";
 import { StackConfig } from "../stacks/model";
 import { parseBaseConfig, renderMachineConfig } from "../infra/boot-server/src/machine-config";
 import { parseBootSettings } from "../infra/boot-server/src/settings";
-import { findResource, Registered, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
+import { findResource, isSecret, Registered, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
 import { devStackConfig, loadStackFile, TWO_SITES_STACK_FILE, twoSitesStackConfig } from "./stackFiles";
 
 const SOURCE = { path: "/nonexistent/boot-server.tar.gz", sha256: "cd".repeat(32) };
@@ -95,7 +95,7 @@ describe("edge graph (dev stack)", () => {
 
     it("exposes only a secret boot URL per site and a public service URL", async () => {
         assert.match(await valueOf(handles.edge.outputs.bootServiceUrl!), /^https:\/\/[^?]+$/);
-        assert.ok(await handles.edge.outputs.siteBootUrls["site-1"].isSecret);
+        assert.ok(await isSecret(handles.edge.outputs.siteBootUrls["site-1"]));
     });
 });
 

@@ -1,6 +1,10 @@
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as libvirt from "@pulumi/libvirt";
-import { EdgeVm, edgeVmFirmware, edgeVmPlan } from "../components/edgeVm";
+import { EdgeVm, edgeVmDomainXmlPreview, edgeVmFirmware, edgeVmPlan } from "../components/edgeVm";
 import { edgeHostConnection } from "../components/edgeSite";
 import { renderEdgeVmXslt } from "../infra/edge-host/render";
 import { EdgeMachineConfig, EdgeSiteConfig } from "../stacks/model";
@@ -101,6 +105,31 @@ describe("EdgeVm", () => {
         assert.throws(() => edgeVmPlan(site, machineOf(site, { arch: "arm64" })), /is arm64; VMs are created for amd64 only/);
         assert.throws(() => edgeVmPlan(site, machineOf(site, { vm: { ...site.machines[0].vm!, memoryMiB: 512 } })), /vm.memoryMiB must be .* at least 1024/);
         assert.throws(() => edgeVmPlan({ ...site, storage: { kind: "lvm", volumeGroup: "vg bad" } }, machineOf(site)), /LVM volume group is not a valid name/);
+    });
+
+    it("what the provider would define for the component's inputs passes the XSLT and virt-xml-validate", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-vm-"));
+        try {
+            for (const [site, firmware] of [[devSite(), "uefi"], [poolSite(), "bios"]] as const) {
+                resetRegistrations();
+                const machine = machineOf(site, { vm: { ...site.machines[0].vm!, firmware } });
+                await build(site, machine);
+                const domain = findResource(DOMAIN, "site-1-vm-talos-edge-1-domain").inputs;
+                fs.writeFileSync(path.join(dir, "vm.xslt"), domain.xml.xslt);
+                fs.writeFileSync(path.join(dir, "domain.xml"), edgeVmDomainXmlPreview(site, machine));
+                const t = spawnSync("xsltproc", ["-o", path.join(dir, "out.xml"), path.join(dir, "vm.xslt"), path.join(dir, "domain.xml")], { encoding: "utf8" });
+                assert.equal(t.status, 0, t.stderr);
+                const out = fs.readFileSync(path.join(dir, "out.xml"), "utf8");
+                assert.ok(out.includes(`<source bridge="${domain.networkInterfaces[0].bridge}"/>`));
+                assert.ok(out.includes(`<mac address="${domain.networkInterfaces[0].mac.toUpperCase()}"/>`));
+                assert.ok(out.includes(`<name>${domain.name}</name>`));
+                assert.equal(out.includes(`<loader readonly="yes" type="pflash" secure="no">${domain.firmware}</loader>`), firmware === "uefi");
+                const v = spawnSync("virt-xml-validate", [path.join(dir, "out.xml"), "domain"], { encoding: "utf8" });
+                assert.equal(v.status, 0, `${v.stdout}${v.stderr}`);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("renders identical inputs on a second run", async () => {

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { kernelPackageFromDepends, STANDIN_MODULES, STANDIN_SOURCE_DIR, standinLayout } from "../infra/lab/assets";
+import { extraKernelArgs, factoryAssetUrls, kernelPackageFromDepends, STANDIN_MODULES, STANDIN_SOURCE_DIR, standinLayout } from "../infra/lab/assets";
 import {
     labBaseConfig,
     labBootEnv,
@@ -318,6 +318,14 @@ describe("lab: the stand-in initramfs", () => {
             const res = spawnSync("sh", ["-n", path.join(STANDIN_SOURCE_DIR, file)], { encoding: "utf8" });
             assert.equal(res.status, 0, `${file}: ${res.stderr}`);
         }
+    });
+
+    it("takes the schematic's default kernel args for Talos assets, minus what the boot service sets itself", () => {
+        assert.deepEqual(extraKernelArgs("talos.platform=metal console=tty0 init_on_alloc=1 slab_nomerge pti=on\n"), ["init_on_alloc=1", "slab_nomerge", "pti=on"]);
+        const urls = factoryAssetUrls("https://factory.talos.dev/", "ab12", "v1.12.4");
+        assert.equal(urls.kernel, "https://factory.talos.dev/image/ab12/v1.12.4/kernel-amd64");
+        assert.equal(urls.initramfs, "https://factory.talos.dev/image/ab12/v1.12.4/initramfs-amd64.xz");
+        assert.equal(urls.installer, "factory.talos.dev/metal-installer/ab12:v1.12.4");
     });
 
     it("finds the versioned kernel package in the meta package's Depends", () => {

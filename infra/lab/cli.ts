@@ -45,7 +45,8 @@ ends with "lab: PASS ..." (exit 0) or "lab: FAIL <reason>" (exit 1).
 Options:
   --help                 Show this help.
   --keep                 Leave the namespace, processes and work dir running for debugging
-                         (prints the command that removes them).
+                         (prints the command that removes them; the next run also removes
+                         the namespace and its processes).
   --timeout <seconds>    Bound on the whole run (default ${DEFAULT_OPTIONS.timeoutSeconds}).
   --no-second-vm         Skip the unknown-MAC VM (pending machine, no config).
   --unknown-vm-seconds <s>  How long the unknown VM is watched (default ${DEFAULT_OPTIONS.unknownVmSeconds}).

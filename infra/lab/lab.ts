@@ -169,7 +169,7 @@ function preflight(ctx: Pick<Context, "opts" | "out">): "kvm" | "tcg" {
         }
         if (!alive) {
             deleteNamespace(ns);
-            ctx.out.say(`removed stale namespace ${ns} (its lab run is gone)`);
+            ctx.out.say(`removed namespace ${ns} and its processes, left by an earlier run (killed, or --keep)`);
         }
     }
     return accel;
