@@ -249,7 +249,7 @@ export class EdgeSite extends pulumi.ComponentResource {
                 if (url.startsWith("https://")) {
                     pulumi.log.warn(
                         `edge site ${site.name} serves the host distribution's iPXE, and the boot URL is https: Debian 12's iPXE has no HTTPS. ` +
-                            "Build one with infra/ipxe/build.sh and pass it as ipxeAssets.",
+                            "Build one with infra/ipxe/build.sh and set images.ipxeEfi and images.ipxeBios in stack config.",
                         this,
                     );
                 }
