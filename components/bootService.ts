@@ -101,6 +101,7 @@ export function inventoryFromSites(sites: EdgeSiteConfig[]): BootSiteInput[] {
             ...(m.diskSelector !== undefined ? { diskSelector: m.diskSelector } : {}),
             labels: m.labels,
             taints: m.taints,
+            ...(m.enrollment !== undefined ? { enrollment: m.enrollment } : {}),
         })),
     }));
 }

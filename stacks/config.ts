@@ -1193,7 +1193,7 @@ function parseMachine(p: Problems, raw: unknown, path: string, siteName: string 
     if (!o) {
         return undefined;
     }
-    checkKeys(p, path, o, ["name", "mac", "ip", "uuid", "serial", "arch", "installDisk", "diskSelector", "labels", "taints", "vm"], {
+    checkKeys(p, path, o, ["name", "mac", "ip", "uuid", "serial", "arch", "installDisk", "diskSelector", "labels", "taints", "enrollment", "vm"], {
         hostname: 'the hostname is the machine name; rename the key to "name"',
     });
     const name = str(p, o, path, "name", { required: 'name the machine (its hostname and Kubernetes node name, a DNS label), e.g. "talos-edge-1"', check: dnsLabel() });
@@ -1243,6 +1243,11 @@ function parseMachine(p: Problems, raw: unknown, path: string, siteName: string 
     );
     const taints = strMap(p, o, path, "taints", qualifiedName, taintValue);
     const vm = o.vm === undefined ? undefined : parseVm(p, o.vm, child(path, "vm"));
+    const enrollment = num(p, o, path, "enrollment", undefined, {
+        min: 1,
+        max: 1_000_000,
+        why: "the enrollment generation starts at 1; raise it by one to let the boot service serve this machine a config again",
+    });
 
     let installDiskValue = disk;
     if (o.installDisk !== undefined && o.diskSelector !== undefined) {
@@ -1257,7 +1262,7 @@ function parseMachine(p: Problems, raw: unknown, path: string, siteName: string 
         }
     }
     const mac = macRaw && normaliseMac(macRaw);
-    if (!name || !mac || !ip || (o.uuid !== undefined && !uuidRaw) || (o.serial !== undefined && !serialRaw) || !arch || (o.installDisk !== undefined && !disk) || !selectorOk || !labels || !taints || (o.vm !== undefined && !vm)) {
+    if (!name || !mac || !ip || (o.uuid !== undefined && !uuidRaw) || (o.serial !== undefined && !serialRaw) || !arch || (o.installDisk !== undefined && !disk) || !selectorOk || !labels || !taints || (o.vm !== undefined && !vm) || (o.enrollment != null && enrollment === undefined)) {
         return undefined;
     }
     const machine: EdgeMachineConfig = { name, mac, ip, arch, labels, taints };
@@ -1272,6 +1277,9 @@ function parseMachine(p: Problems, raw: unknown, path: string, siteName: string 
     }
     if (diskSelector) {
         machine.diskSelector = diskSelector;
+    }
+    if (enrollment !== undefined) {
+        machine.enrollment = enrollment;
     }
     if (vm) {
         machine.vm = vm;

@@ -222,6 +222,11 @@ export interface EdgeMachineConfig {
     labels: Record<string, string>;
     /** Node taints, Talos form `key: "value:Effect"`. Default {}. */
     taints: Record<string, string>;
+    /**
+     * Enrollment generation; bump to let the boot service serve this machine a config again
+     * (reinstall, replaced disk). Default 1.
+     */
+    enrollment?: number;
     /** Present when the stack creates this machine as a libvirt VM on the site host. */
     vm?: EdgeVmConfig;
 }

@@ -221,6 +221,15 @@ describe("bootService pure helpers", () => {
         });
     });
 
+    it("inventoryFromSites passes a bumped enrollment generation to the service, which accepts it", () => {
+        const cfg = devStackConfig();
+        cfg.edgeSites[0].machines[0].enrollment = 3;
+        const inv = inventoryFromSites(cfg.edgeSites);
+        assert.strictEqual(inv[0].machines[0].enrollment, 3);
+        const settings = parseBootSettings(bootSettings({ service: cfg.bootService, tailnet: cfg.tailnet, sites: cfg.edgeSites, assets: ASSETS, installerImage: INSTALLER, kernelArgs: [] }));
+        assert.strictEqual(settings.sites[0].machines[0].enrollment, 3);
+    });
+
     it("bootSettings for headscale carries the login server and edge tags", () => {
         const cfg = devStackConfig();
         const hs = { ...cfg.bootService, keyBackend: { kind: "headscale" as const, url: "https://hs.example", apiKey: pulumi.secret("x") } };

@@ -284,6 +284,30 @@ describe("stack config: rejected configs", () => {
         );
     });
 
+    it("an enrollment generation that is not a whole number from 1", () => {
+        for (const [bad, why] of [
+            [0, "is below 1"],
+            [-3, "is below 1"],
+            [1.5, "is not an integer"],
+            ["two", "is not an integer"],
+        ] as const) {
+            const raw = edit(dev(), "edgeSites", (s) => {
+                s[0].machines[0].enrollment = bad;
+                return s;
+            });
+            assert.ok(
+                onlyProblem(raw).startsWith(`${NS}:edgeSites[0].machines[0].enrollment: ${JSON.stringify(bad)} ${why}; use a whole number between 1 and 1000000`),
+                `${bad}: ${onlyProblem(raw)}`,
+            );
+        }
+        const bumped = edit(dev(), "edgeSites", (s) => {
+            s[0].machines[0].enrollment = 2;
+            return s;
+        });
+        assert.strictEqual(parseStackConfig(bumped).edgeSites[0].machines[0].enrollment, 2, "a valid generation is kept");
+        assert.strictEqual(parseStackConfig(dev()).edgeSites[0].machines[0].enrollment, undefined, "absent stays absent (the service defaults it to 1)");
+    });
+
     it("a bad host name and a bad node name", () => {
         let raw = edit(dev(), "edgeSites", (s) => {
             s[0].host.address = "kvm_host.example.internal";

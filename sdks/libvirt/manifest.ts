@@ -1,7 +1,7 @@
 /**
  * What these bindings declare, token by token, in schema terms. Built from pulumi/pulumi-libvirt
  * v0.5.4 `provider/cmd/pulumi-resource-libvirt/schema.json` (copy:
- * /work/shared/provider-schemas/libvirt-schema.json) for the subset talos-cloud-edge uses.
+ * shared/provider-schemas/libvirt-schema.json, pinned by sha256) for the subset talos-cloud-edge uses.
  *
  * Run-time behaviour (copied inputs, required checks) is read from here by utilities.ts;
  * checks.ts proves the TypeScript declarations agree with it; test/sdks.test.ts proves it

@@ -1,7 +1,7 @@
 /**
  * What these bindings declare, token by token, in schema terms. Built from
  * pulumiverse/pulumi-talos v0.8.1 `provider/cmd/pulumi-resource-talos/schema.json`
- * (copy: /work/shared/provider-schemas/talos-schema.json) for the subset talos-cloud-edge uses.
+ * (copy: shared/provider-schemas/talos-schema.json, pinned by sha256) for the subset talos-cloud-edge uses.
  *
  * Run-time behaviour (copied inputs, required checks, secret wrapping, additionalSecretOutputs,
  * invoke arguments) is read from here by utilities.ts; checks.ts proves the TypeScript

@@ -34,6 +34,21 @@ import {
     SITE_TOKENS,
 } from "./fixtures";
 
+/** Extra inventory machines: a test that enrolls a machine takes a fresh one, so no test depends on another's enrollments. */
+const SPARES: Record<"alpha" | "beta", Array<{ name: string; mac: string; installDisk: string }>> = {
+    alpha: Array.from({ length: 30 }, (_, i) => ({ name: `spare-a${i}`, mac: `52:54:00:00:0c:${(i + 1).toString(16).padStart(2, "0")}`, installDisk: "/dev/vda" })),
+    beta: Array.from({ length: 5 }, (_, i) => ({ name: `spare-b${i}`, mac: `52:54:00:00:0d:${(i + 1).toString(16).padStart(2, "0")}`, installDisk: "/dev/sda" })),
+};
+
+/** The fixture settings with the spare machines added to both sites. */
+function appSettings(overrides: Partial<BootSettingsInput> = {}): BootSettingsInput {
+    const input = settingsInput(overrides);
+    if (overrides.sites === undefined) {
+        input.sites = input.sites.map((site) => ({ ...site, machines: [...site.machines, ...SPARES[site.name as "alpha" | "beta"].map((m) => ({ ...m }))] }));
+    }
+    return input;
+}
+
 interface Harness {
     app: FastifyInstance;
     port: number;
@@ -54,11 +69,11 @@ describe("boot-server app (HTTP)", function () {
     let main: Harness;
     let limited: Harness;
 
-    async function start(input: BootSettingsInput, minter = new FakeMinter()): Promise<Harness> {
+    async function start(input: BootSettingsInput, minter = new FakeMinter(), over: { store?: BootStore } = {}): Promise<Harness> {
         const app = await buildApp({
             settings: parseBootSettings(input),
             secrets: { baseConfig: BASE_CONFIG, siteTokens: SITE_TOKENS },
-            store,
+            store: over.store ?? store,
             minter,
             logSink: sink,
             now,
@@ -86,10 +101,32 @@ describe("boot-server app (HTTP)", function () {
             .join("&");
     }
 
+    const sparesTaken = { alpha: 0, beta: 0 };
+    /** A spare inventory machine no other test has used. */
+    function nextSpare(site: "alpha" | "beta" = "alpha"): { name: string; mac: string } {
+        const m = SPARES[site][sparesTaken[site]++];
+        assert.ok(m, `out of spare machines for ${site}: add more to SPARES`);
+        return m;
+    }
+
+    /** Asks for a machine script for `m` (default: a fresh spare machine). */
+    function machineScript(h: Harness, site: "alpha" | "beta", m: { mac: string; uuid?: string; serial?: string }, over: Record<string, string> = {}): Promise<RawResponse> {
+        return get(h, `/v1/sites/${site}/machine.ipxe?${machineQuery(m, over, SITE_TOKENS[site])}`);
+    }
+
+    /** Asserts `res` is the local-boot answer: a script that only exits, with nothing to fetch. */
+    function assertLocalBoot(res: RawResponse, machine: string, enrollment: number): void {
+        assert.equal(res.status, 200, res.body);
+        assert.match(res.headers["content-type"] ?? "", /^text\/plain/);
+        assert.match(res.body, /^#!ipxe\n/);
+        assert.equal(res.body.trim().split("\n").at(-1), "exit 1");
+        assert.ok(res.body.includes(`${machine} at site`) && res.body.includes(`enrollment ${enrollment}`), res.body);
+        assert.ok(!/talos\.config|\/v1\/config\/|^(kernel|initrd|chain|boot) /m.test(res.body), `something to fetch in:\n${res.body}`);
+    }
+
     /** Asks for a machine script and returns the ticket in its talos.config URL. */
-    async function issueTicket(h: Harness, site = "alpha", m: { mac: string; uuid?: string; serial?: string } = EDGE1): Promise<string> {
-        const token = site === "alpha" ? SITE_TOKENS.alpha : SITE_TOKENS.beta;
-        const res = await get(h, `/v1/sites/${site}/machine.ipxe?${machineQuery(m, {}, token)}`);
+    async function issueTicket(h: Harness, site: "alpha" | "beta" = "alpha", m: { mac: string; uuid?: string; serial?: string } = nextSpare(site)): Promise<string> {
+        const res = await machineScript(h, site, m);
         assert.equal(res.status, 200, res.body);
         const match = /talos\.config=\S+\/v1\/config\/([A-Za-z0-9_-]{43})(?:\s|$)/.exec(res.body);
         assert.ok(match, `no ticket in:\n${res.body}`);
@@ -116,8 +153,8 @@ describe("boot-server app (HTTP)", function () {
 
     before(async () => {
         store = await createPgliteStore();
-        main = await start(settingsInput());
-        limited = await start(settingsInput({ rateLimitPerMinute: 3 }));
+        main = await start(appSettings());
+        limited = await start(appSettings({ rateLimitPerMinute: 3 }));
     });
 
     after(async () => {
@@ -214,7 +251,7 @@ describe("boot-server app (HTTP)", function () {
     });
 
     it("builds script URLs from X-Forwarded-Proto and Host only behind a trusted proxy, or from publicUrl", async () => {
-        const proxied = await start(settingsInput({ trustedProxyHops: 1 }));
+        const proxied = await start(appSettings({ trustedProxyHops: 1 }));
         const viaProxy = await get(proxied, `/v1/sites/alpha/boot.ipxe?token=${SITE_TOKENS.alpha}`, {
             host: "boot-abc-ew.a.run.app",
             "x-forwarded-proto": "https",
@@ -225,7 +262,7 @@ describe("boot-server app (HTTP)", function () {
         const direct = await get(main, `/v1/sites/alpha/boot.ipxe?token=${SITE_TOKENS.alpha}`, { host: "lab.local:8080", "x-forwarded-proto": "https" });
         assert.ok(direct.body.includes("--autofree http://lab.local:8080/v1/"), "X-Forwarded-Proto from an untrusted client is ignored");
 
-        const fixed = await start(settingsInput({ publicUrl: "https://boot.example.com" }));
+        const fixed = await start(appSettings({ publicUrl: "https://boot.example.com" }));
         const pinned = await get(fixed, `/v1/sites/alpha/boot.ipxe?token=${SITE_TOKENS.alpha}`, { host: "evil.example" });
         assert.ok(pinned.body.includes("--autofree https://boot.example.com/v1/sites/alpha/machine.ipxe?"));
         assert.ok(!pinned.body.includes("evil.example"));
@@ -257,7 +294,7 @@ describe("boot-server app (HTTP)", function () {
         assert.equal(event?.recorded, true);
 
         // Adding it to the inventory = a new revision with new settings over the same store.
-        const input = settingsInput();
+        const input = appSettings();
         input.sites[0].machines.push(NEWBIE);
         const next = await start(input);
         const res = await get(next, path);
@@ -287,13 +324,144 @@ describe("boot-server app (HTTP)", function () {
     });
 
     it("supersedes a machine's unused ticket when it asks again", async () => {
-        const older = await issueTicket(main, "beta", BETA1);
-        const newer = await issueTicket(main, "beta", BETA1);
+        const m = nextSpare("beta");
+        const older = await issueTicket(main, "beta", m);
+        const newer = await issueTicket(main, "beta", m);
         const refused = await get(main, `/v1/config/${older}`);
         assert.equal(refused.status, 410);
         assert.deepEqual(JSON.parse(refused.body), { error: "ticket_expired" });
         assert.equal(events("ticket_expired").at(-1)?.reason, "superseded");
         assert.equal((await get(main, `/v1/config/${newer}`)).status, 200);
+    });
+
+    it("sends an enrolled machine to its local disk: no ticket, no key, an audit event", async () => {
+        const m = nextSpare("alpha");
+        const ticket = await issueTicket(main, "alpha", m);
+        assert.equal((await get(main, `/v1/config/${ticket}`)).status, 200);
+        const issuedBefore = events("ticket_issued").length;
+        const mintsBefore = main.minter.minted.length;
+
+        // Its next network boot (firmware boot order: network, then disk).
+        const res = await machineScript(main, "alpha", m);
+        assertLocalBoot(res, m.name, 1);
+        assert.equal(events("ticket_issued").length, issuedBefore, "no ticket issued");
+        assert.equal(main.minter.minted.length, mintsBefore, "no key minted");
+        const e = events("enrolled_local_boot").at(-1);
+        assert.equal(e?.machine, m.name);
+        assert.equal(e?.mac, m.mac);
+        assert.equal(e?.enrollment, 1);
+        assert.equal(e?.enrolledTicketRef, ticketId(ticket).slice(0, 12), "names the enrollment that closed the generation");
+        assert.equal(typeof e?.enrolledAt, "string");
+    });
+
+    it("gives requests spoofing an enrolled machine's MAC nothing", async () => {
+        const m = nextSpare("alpha");
+        const ticket = await issueTicket(main, "alpha", m);
+        assert.equal((await get(main, `/v1/config/${ticket}`)).status, 200);
+        const before = { issued: events("ticket_issued").length, served: events("config_served").length, mints: main.minter.minted.length };
+        const spoofs: Array<[{ mac: string; uuid?: string; serial?: string }, Record<string, string>]> = [
+            [{ mac: m.mac }, {}],
+            [{ mac: m.mac.toUpperCase() }, { arch: "i386", platform: "pcbios" }],
+            [{ mac: m.mac, uuid: "99999999-2222-3333-4444-000000000999", serial: "FORGED-1" }, {}],
+        ];
+        for (const [identity, over] of spoofs) {
+            assertLocalBoot(await machineScript(main, "alpha", identity, over), m.name, 1);
+        }
+        assert.equal(events("ticket_issued").length, before.issued, "no ticket for a spoofer");
+        assert.equal(events("config_served").length, before.served);
+        assert.equal(main.minter.minted.length, before.mints, "no key for a spoofer");
+    });
+
+    it("refuses a ticket issued while another config of the same generation was being served", async () => {
+        let release: () => void = () => undefined;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let entered: () => void = () => undefined;
+        const minting = new Promise<void>((resolve) => (entered = resolve));
+        const slow = new FakeMinter();
+        const inner = slow.mint.bind(slow);
+        slow.mint = async (req) => {
+            entered();
+            await gate;
+            return inner(req);
+        };
+        const h = await start(appSettings(), slow);
+        const m = nextSpare("alpha");
+        const real = await issueTicket(h, "alpha", m);
+        const inFlight = get(h, `/v1/config/${real}`);
+        await minting;
+        // Not enrolled until the real machine's config is recorded: this one is still issued.
+        const raced = await issueTicket(h, "alpha", m);
+        release();
+        assert.equal((await inFlight).status, 200);
+        const refused = await get(h, `/v1/config/${raced}`);
+        assert.equal(refused.status, 410);
+        assert.deepEqual(JSON.parse(refused.body), { error: "ticket_revoked" });
+        assert.equal(events("ticket_unknown").at(-1)?.reason, "machine already enrolled for this generation");
+        assert.equal(slow.minted.length, 1, "one key for one generation");
+        assert.equal((await store.listEnrollments({ site: "alpha", machine: m.name })).length, 1);
+    });
+
+    it("sends an enrolled machine to its disk even while the store is down, and refuses the rest with 503", async () => {
+        const own = await createPgliteStore();
+        const h = await start(appSettings(), new FakeMinter(), { store: own });
+        const m = nextSpare("alpha");
+        const ticket = await issueTicket(h, "alpha", m);
+        assert.equal((await get(h, `/v1/config/${ticket}`)).status, 200);
+        await own.close();
+        assertLocalBoot(await machineScript(h, "alpha", m), m.name, 1);
+        const other = await machineScript(h, "alpha", nextSpare("alpha"));
+        assert.equal(other.status, 503);
+        assert.deepEqual(JSON.parse(other.body), { error: "store_unavailable" });
+    });
+
+    it("re-enrolls a machine once, after its enrollment generation is bumped, and revokes the old generation's tickets", async () => {
+        const m = nextSpare("alpha");
+        const waiting = nextSpare("alpha");
+        const first = await issueTicket(main, "alpha", m);
+        assert.equal((await get(main, `/v1/config/${first}`)).status, 200);
+        assertLocalBoot(await machineScript(main, "alpha", m), m.name, 1);
+        const stale = await issueTicket(main, "alpha", waiting);
+
+        // The operator bumps the generation and redeploys: a new revision over the same store.
+        const input = appSettings();
+        for (const x of input.sites[0].machines) {
+            if (x.name === m.name || x.name === waiting.name) x.enrollment = 2;
+        }
+        const next = await start(input);
+
+        const revoked = await get(next, `/v1/config/${stale}`);
+        assert.equal(revoked.status, 410);
+        assert.deepEqual(JSON.parse(revoked.body), { error: "ticket_revoked" });
+        assert.equal(events("ticket_unknown").at(-1)?.reason, "enrollment generation changed to 2");
+
+        const second = await issueTicket(next, "alpha", m);
+        assert.equal(events("ticket_issued").at(-1)?.enrollment, 2);
+        const cfg = await get(next, `/v1/config/${second}`);
+        assert.equal(cfg.status, 200);
+        assert.ok(cfg.body.includes(`hostname: ${m.name}`));
+        assert.equal(next.minter.minted.length, 1, "a fresh key for the new generation");
+        assert.equal(events("config_served").at(-1)?.enrollment, 2);
+        assert.deepEqual((await store.listEnrollments({ site: "alpha", machine: m.name })).map((e) => e.enrollment), [1, 2]);
+
+        // Generation 2 is served now: later boots go to the disk again, on either revision.
+        assertLocalBoot(await machineScript(next, "alpha", m), m.name, 2);
+        assertLocalBoot(await machineScript(main, "alpha", m), m.name, 1);
+        assert.equal(next.minter.minted.length, 1);
+    });
+
+    it("revokes the ticket of a machine removed from the inventory, on every retry", async () => {
+        const m = nextSpare("alpha");
+        const ticket = await issueTicket(main, "alpha", m);
+        const input = appSettings();
+        input.sites[0].machines = input.sites[0].machines.filter((x) => x.name !== m.name);
+        const next = await start(input);
+        for (let i = 0; i < 2; i++) {
+            const res = await get(next, `/v1/config/${ticket}`);
+            assert.equal(res.status, 410);
+            assert.deepEqual(JSON.parse(res.body), { error: "ticket_revoked" });
+            assert.equal(events("ticket_unknown").at(-1)?.reason, "machine no longer in the inventory");
+        }
+        assert.equal(next.minter.minted.length, 0);
     });
 
     it("keeps the ticket valid when key minting fails, so Talos's retry succeeds", async () => {
@@ -320,7 +488,7 @@ describe("boot-server app (HTTP)", function () {
             await gate;
             return inner(req);
         };
-        const h = await start(settingsInput(), slow);
+        const h = await start(appSettings(), slow);
         const ticket = await issueTicket(h);
         const inFlight = get(h, `/v1/config/${ticket}`);
         await minting;
@@ -469,10 +637,26 @@ describe("boot-server app (HTTP)", function () {
                 assertNoSecret(line, "a log line");
                 assert.ok(!line.includes("token="), `query string logged: ${line}`);
             }
-            for (const name of ["script_issued", "ticket_issued", "config_served", "replay_refused", "unknown_machine", "token_refused", "identity_conflict", "ticket_expired", "ticket_unknown"]) {
+            for (const name of ["script_issued", "ticket_issued", "enrolled_local_boot", "config_served", "replay_refused", "unknown_machine", "token_refused", "identity_conflict", "ticket_expired", "ticket_unknown"]) {
                 assert.ok(events(name).length > 0, `no ${name} event`);
             }
             assert.ok(events("ticket_expired").some((e) => e.reason === "ttl"), "TTL expiry told apart from supersession");
+            // Every audit line names its request and source address itself.
+            for (const line of logs.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => typeof l.event === "string")) {
+                // 203.0.113.9: the X-Forwarded-For client behind the trusted proxy in the proxy test.
+                assert.ok(["127.0.0.1", "203.0.113.9"].includes(line.req?.remoteAddress), JSON.stringify(line));
+                assert.ok(typeof line.req?.path === "string" && !line.req.path.includes("?"));
+            }
+            // One request line per request, written when it completes, with method and masked path.
+            assert.equal(logs.filter((l) => l.includes('"message":"incoming request"')).length, 0);
+            const completed = logs.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.message === "request completed");
+            assert.ok(completed.length > 50);
+            for (const line of completed) {
+                assert.equal(typeof line.req?.method, "string");
+                assert.equal(typeof line.req?.path, "string");
+                assert.equal(typeof line.res?.statusCode, "number");
+                assert.equal(typeof line.responseTime, "number");
+            }
             const configPaths = logs.filter((l) => l.includes("/v1/config/"));
             assert.ok(configPaths.length > 0 && configPaths.every((l) => l.includes("/v1/config/[ticket]")));
         });

@@ -3,6 +3,7 @@ import {
     configUrl,
     kernelCommandLine,
     machineUrlTemplate,
+    renderLocalBootScript,
     renderMachineBootScript,
     renderSiteScript,
     renderWaitScript,
@@ -87,6 +88,17 @@ describe("boot-server iPXE scripts", () => {
         assertBoundedRetry(script, "chain", 7, 4);
     });
 
+    it("local-boot script says why on the console and exits to the firmware with an error status", () => {
+        const script = renderLocalBootScript({ site: "alpha", machine: "edge-1", enrollment: 3 });
+        const l = lines(script);
+        assert.equal(l[0], "#!ipxe");
+        assert.ok(l.some((x) => x.startsWith("echo ") && x.includes("edge-1") && x.includes("alpha") && x.includes("enrollment 3")));
+        // A non-zero status makes a UEFI boot manager try the next boot option instead of its menu.
+        assert.equal(l.filter((x) => x.trim() !== "").at(-1), "exit 1");
+        assert.ok(!/\b(chain|kernel|initrd|boot|sanboot|reboot)\b/.test(l.filter((x) => !x.startsWith("echo ") && !x.startsWith("#")).join("\n")), "nothing is loaded");
+        assert.ok(!script.includes("$"), "no iPXE expansion");
+    });
+
     it("puts talos.platform first and talos.config last on the command line", () => {
         const line = kernelCommandLine(["console=tty0"], `${BASE}/v1/config/${TICKET}`);
         assert.equal(line, `talos.platform=metal console=tty0 talos.config=${BASE}/v1/config/${TICKET}`);
@@ -143,6 +155,8 @@ describe("boot-server iPXE scripts", () => {
                     retry: RETRY,
                 }),
         ],
+        ["a local-boot script for a machine name with a newline", () => renderLocalBootScript({ site: "alpha", machine: "edge-1\nchain http://evil", enrollment: 1 })],
+        ["a local-boot script for enrollment 0", () => renderLocalBootScript({ site: "alpha", machine: "edge-1", enrollment: 0 })],
         ["a machine URL that is not the template", () => renderSiteScript({ site: "alpha", machineUrl: "https://evil.example/x", retry: RETRY })],
         ["a zero retry bound", () => renderSiteScript({ site: "alpha", machineUrl: machineUrlTemplate(BASE, "alpha", TOKEN), retry: { attempts: 0, delaySeconds: 1 } })],
     ];

@@ -50,6 +50,12 @@ describe("boot-server settings", () => {
         assert.equal(m.arch, "amd64");
         assert.deepEqual(m.labels, {});
         assert.deepEqual(m.taints, {});
+        assert.equal(m.enrollment, 1, "enrollment generation 1 unless the operator bumped it");
+    });
+
+    it("keeps a bumped enrollment generation", () => {
+        const s = parseBootSettings(withMachine({ enrollment: 7 }));
+        assert.equal(s.sites[0].machines[0].enrollment, 7);
     });
 
     it("keeps per-arch console arguments and normalises UUIDs", () => {
@@ -98,6 +104,10 @@ describe("boot-server settings", () => {
         ["duplicate machine names across sites", settingsInput({ sites: [{ name: "a", machines: [EDGE1] }, { name: "b", machines: [{ ...EDGE1, mac: "52:54:00:00:09:09", uuid: undefined, serial: undefined }] }] }), /duplicate machine name "edge-1"/],
         ["duplicate MAC in a site", settingsInput({ sites: [{ name: "a", machines: [EDGE1, { name: "other", mac: EDGE1.mac.toUpperCase(), installDisk: "/dev/vda" }] }] }), /machines\[1\]\.mac: "52:54:00:00:01:01" is also edge-1's mac/],
         ["unknown machine field", withMachine({ ip: "10.0.0.1" }), /machines\[0\]\.ip: unknown field/],
+        ["enrollment 0", withMachine({ enrollment: 0 }), /machines\[0\]\.enrollment: must be an integer from 1 to 1000000 \(got 0\)/],
+        ["fractional enrollment", withMachine({ enrollment: 1.5 }), /machines\[0\]\.enrollment: must be an integer from 1 to 1000000/],
+        ["enrollment as a string", withMachine({ enrollment: "2" }), /machines\[0\]\.enrollment: must be an integer from 1 to 1000000 \(got "2"\)/],
+        ["enrollment above the bound", withMachine({ enrollment: 1_000_001 }), /machines\[0\]\.enrollment: must be an integer from 1 to 1000000/],
         ["key backend missing", { ...settingsInput(), keyBackend: undefined }, /keyBackend: is required/],
         ["key backend kind", settingsInput({ keyBackend: { kind: "vault" } as never }), /keyBackend\.kind: must be/],
         ["tailscale keys untagged", settingsInput({ keyBackend: { kind: "tailscale", tags: [], expirySeconds: 600 } }), /keyBackend\.tags: is required/],

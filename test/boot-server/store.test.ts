@@ -9,10 +9,12 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
 import { Client } from "pg";
 import { createPgliteStore } from "../../infra/boot-server/src/store/pglite";
 import { createPostgresStore } from "../../infra/boot-server/src/store/postgres";
-import type { BootStore, NewTicket } from "../../infra/boot-server/src/store/types";
+import { SCHEMA_VERSION } from "../../infra/boot-server/src/store/schema";
+import type { BootStore, EnrollmentRecord, NewTicket } from "../../infra/boot-server/src/store/types";
 import { newTicket, ticketId } from "../../infra/boot-server/src/tickets";
 
 const DEFAULT_TEST_DATABASE_URL = "postgres://talos_boot:talos_boot@127.0.0.1:5432/talos_boot_test";
@@ -25,11 +27,14 @@ function withoutPassword(url: string): string {
 const T0 = new Date("2026-05-01T12:00:00.000Z");
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 
+let machineCounter = 0;
+
+/** A ticket for a machine no other ticket has used, unless `machine` is given. */
 function ticket(overrides: Partial<NewTicket> = {}): NewTicket {
     return {
         id: ticketId(newTicket()),
         site: "alpha",
-        machine: "edge-1",
+        machine: `edge-${++machineCounter}`,
         mac: "52:54:00:00:01:01",
         uuid: "11111111-2222-3333-4444-000000000101",
         serial: undefined,
@@ -38,9 +43,55 @@ function ticket(overrides: Partial<NewTicket> = {}): NewTicket {
         sourceIp: "192.0.2.10",
         createdAt: T0,
         expiresAt: at(900),
+        enrollment: 1,
         ...overrides,
     };
 }
+
+function enrollment(overrides: Partial<EnrollmentRecord> = {}): EnrollmentRecord {
+    return {
+        ticketRef: "0123456789ab",
+        site: "alpha",
+        machine: "edge-1",
+        mac: "52:54:00:00:01:01",
+        uuid: "11111111-2222-3333-4444-000000000101",
+        serial: undefined,
+        sourceIp: "192.0.2.10",
+        keyBackend: "tailscale",
+        keyId: "kABC123CNTRL",
+        keyExpiresAt: "2026-05-01T13:00:00Z",
+        configSha256: "a".repeat(64),
+        servedAt: at(20),
+        enrollment: 1,
+        ...overrides,
+    };
+}
+
+/** The schema as version 1 of the service created it (before enrollment generations). */
+const SCHEMA_V1 = `
+CREATE TABLE boot_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE tickets (
+    id text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{64}$'), site text NOT NULL, machine text NOT NULL, mac text NOT NULL,
+    uuid text, serial text, arch text NOT NULL, platform text NOT NULL, source_ip text NOT NULL,
+    created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL, consumed_at timestamptz
+);
+CREATE INDEX tickets_expires_at ON tickets (expires_at);
+CREATE TABLE pending_machines (
+    site text NOT NULL, mac text NOT NULL, uuid text, serial text, arch text NOT NULL, platform text NOT NULL,
+    source_ip text NOT NULL, first_seen timestamptz NOT NULL, last_seen timestamptz NOT NULL,
+    seen_count integer NOT NULL DEFAULT 1, PRIMARY KEY (site, mac)
+);
+CREATE TABLE enrollments (
+    id bigserial PRIMARY KEY, ticket_ref text NOT NULL, site text NOT NULL, machine text NOT NULL, mac text NOT NULL,
+    uuid text, serial text, source_ip text NOT NULL, key_backend text NOT NULL, key_id text NOT NULL,
+    key_expires_at text NOT NULL, config_sha256 text NOT NULL, served_at timestamptz NOT NULL
+);
+CREATE INDEX enrollments_site_machine ON enrollments (site, machine, served_at);
+INSERT INTO boot_schema (version) VALUES (1);
+INSERT INTO enrollments (ticket_ref, site, machine, mac, source_ip, key_backend, key_id, key_expires_at, config_sha256, served_at)
+VALUES ('aaaaaaaaaaaa', 'legacy', 'old-1', '52:54:00:00:0f:01', '192.0.2.1', 'tailscale', 'kOLD', '2026-01-01T00:00:00Z',
+        '${"c".repeat(64)}', '2026-01-01T00:00:00Z');
+`;
 
 interface Backend {
     name: string;
@@ -48,6 +99,8 @@ interface Backend {
     open(): Promise<BootStore>;
     reopen(): Promise<BootStore>;
     cleanup(): Promise<void>;
+    /** A second, separate database holding `script` as written by an older version; opens the store on it. */
+    openOver(script: string): Promise<{ store: BootStore; rows: (sql: string) => Promise<Record<string, unknown>[]>; cleanup(): Promise<void> }>;
 }
 
 function pgliteBackend(): Backend {
@@ -57,6 +110,32 @@ function pgliteBackend(): Backend {
         open: () => createPgliteStore({ dataDir: dir }),
         reopen: () => createPgliteStore({ dataDir: dir }),
         cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+        openOver: async (script) => {
+            const oldDir = fs.mkdtempSync(path.join(os.tmpdir(), "boot-store-pglite-v1-"));
+            const db = await PGlite.create(oldDir);
+            await db.exec(script);
+            await db.close();
+            const store = await createPgliteStore({ dataDir: oldDir });
+            let open = true;
+            return {
+                store,
+                // The store holds the directory; read through a second handle only after it closed.
+                rows: async (sql) => {
+                    if (open) await store.close();
+                    open = false;
+                    const peek = await PGlite.create(oldDir);
+                    try {
+                        return (await peek.query<Record<string, unknown>>(sql)).rows;
+                    } finally {
+                        await peek.close();
+                    }
+                },
+                cleanup: async () => {
+                    if (open) await store.close();
+                    fs.rmSync(oldDir, { recursive: true, force: true });
+                },
+            };
+        },
     };
 }
 
@@ -76,16 +155,50 @@ function postgresBackend(): Backend {
             }
         },
         reopen: () => createPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
-        cleanup: async () => {
+        cleanup: () => dropSchema(schema),
+        openOver: async (script) => {
+            const oldSchema = `${schema}_v1`;
             const client = new Client({ connectionString: TEST_DATABASE_URL });
             await client.connect();
             try {
-                await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+                await client.query(`CREATE SCHEMA ${oldSchema}`);
+                await client.query(`SET search_path = ${oldSchema}`);
+                await client.query(script);
             } finally {
                 await client.end();
             }
+            const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema: oldSchema });
+            let open = true;
+            return {
+                store,
+                rows: async (sql) => {
+                    if (open) await store.close();
+                    open = false;
+                    const peek = new Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${oldSchema}` });
+                    await peek.connect();
+                    try {
+                        return (await peek.query(sql)).rows as Record<string, unknown>[];
+                    } finally {
+                        await peek.end();
+                    }
+                },
+                cleanup: async () => {
+                    if (open) await store.close();
+                    await dropSchema(oldSchema);
+                },
+            };
         },
     };
+}
+
+async function dropSchema(schema: string): Promise<void> {
+    const client = new Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+        await client.end();
+    }
 }
 
 for (const make of [pgliteBackend, postgresBackend]) {
@@ -104,7 +217,7 @@ for (const make of [pgliteBackend, postgresBackend]) {
         });
 
         it("consumes a ticket exactly once", async () => {
-            const t = ticket();
+            const t = ticket({ machine: "edge-1" });
             await store.createTicket(t);
             const first = await store.consumeTicket(t.id, at(10));
             assert.equal(first.status, "consumed");
@@ -192,26 +305,99 @@ for (const make of [pgliteBackend, postgresBackend]) {
             assert.equal((await store.listPending()).some((p) => p.site === "capped"), true, "all sites");
         });
 
+        it("issues no ticket once the machine's generation has enrolled, and one for the next generation", async () => {
+            const site = "gen-site";
+            const first = ticket({ site, machine: "gen-1", enrollment: 1 });
+            assert.deepEqual(await store.createTicket(first), { status: "issued" });
+            assert.equal((await store.consumeTicket(first.id, at(5))).status, "consumed");
+            await store.recordEnrollment(enrollment({ site, machine: "gen-1", ticketRef: first.id.slice(0, 12), servedAt: at(6), enrollment: 1 }));
+
+            const again = ticket({ site, machine: "gen-1", createdAt: at(600), expiresAt: at(1500), enrollment: 1 });
+            const refused = await store.createTicket(again);
+            assert.deepEqual(refused, { status: "enrolled", enrolledAt: at(6), ticketRef: first.id.slice(0, 12) });
+            assert.equal((await store.consumeTicket(again.id, at(601))).status, "unknown", "nothing was written");
+
+            const other = ticket({ site, machine: "gen-2", enrollment: 1 });
+            assert.equal((await store.createTicket(other)).status, "issued", "other machines are not affected");
+
+            const next = ticket({ site, machine: "gen-1", createdAt: at(700), expiresAt: at(1600), enrollment: 2 });
+            assert.equal((await store.createTicket(next)).status, "issued", "a bumped generation enrolls again");
+            assert.equal((await store.consumeTicket(next.id, at(701))).status, "consumed");
+        });
+
+        it("forgets the MAC's pending record when it issues a ticket, and keeps it when the machine is enrolled", async () => {
+            const site = "pend-site";
+            const sighting = { site, mac: "52:54:00:00:0b:01", arch: "x86_64", platform: "efi", sourceIp: "192.0.2.5", seenAt: at(0) };
+            await store.recordPending(sighting, 10);
+            await store.recordEnrollment(enrollment({ site, machine: "enrolled-1", enrollment: 1 }));
+            await store.createTicket(ticket({ site, machine: "enrolled-1", mac: sighting.mac }));
+            assert.equal((await store.listPending(site)).length, 1, "an enrolled machine's request writes nothing");
+            await store.createTicket(ticket({ site, machine: "fresh-1", mac: sighting.mac }));
+            assert.equal((await store.listPending(site)).length, 0);
+        });
+
+        it("refuses a live ticket once another ticket's config was served for the same generation", async () => {
+            const site = "race-site";
+            const real = ticket({ site, machine: "race-1" });
+            await store.createTicket(real);
+            assert.equal((await store.consumeTicket(real.id, at(1))).status, "consumed");
+            // Issued while the real machine's config was being minted, before its record existed.
+            const spoofed = ticket({ site, machine: "race-1", createdAt: at(2), expiresAt: at(902) });
+            assert.equal((await store.createTicket(spoofed)).status, "issued");
+            await store.recordEnrollment(enrollment({ site, machine: "race-1", servedAt: at(3) }));
+            const refused = await store.consumeTicket(spoofed.id, at(4));
+            assert.equal(refused.status, "enrolled");
+            assert.equal(refused.status === "enrolled" && refused.ticket.enrollment, 1);
+            assert.equal((await store.consumeTicket(spoofed.id, at(5))).status, "enrolled", "not consumed by the refusal");
+            assert.equal((await store.consumeTicket(spoofed.id, at(903))).status, "expired");
+        });
+
+        it("serves one config per generation even while the first is still being served", async () => {
+            const site = "inflight-site";
+            const real = ticket({ site, machine: "inflight-1" });
+            await store.createTicket(real);
+            assert.equal((await store.consumeTicket(real.id, at(1))).status, "consumed");
+            // The first config is still being minted: no enrollment record yet.
+            const second = ticket({ site, machine: "inflight-1", createdAt: at(2), expiresAt: at(902) });
+            assert.equal((await store.createTicket(second)).status, "issued");
+            assert.equal((await store.consumeTicket(second.id, at(3))).status, "enrolled", "the first consume claims the generation");
+            // Minting failed: the first ticket is released, and the generation is open again.
+            assert.equal(await store.releaseTicket(real.id), true);
+            assert.equal((await store.consumeTicket(second.id, at(4))).status, "consumed");
+            const bumped = ticket({ site, machine: "inflight-1", createdAt: at(5), expiresAt: at(905), enrollment: 2 });
+            await store.createTicket(bumped);
+            assert.equal((await store.consumeTicket(bumped.id, at(6))).status, "consumed", "another generation is not affected");
+        });
+
+        it("upgrades a version-1 database in place: old rows become generation 1", async () => {
+            const old = await backend.openOver(SCHEMA_V1);
+            try {
+                const [legacy] = await old.store.listEnrollments({ site: "legacy" });
+                assert.equal(legacy.enrollment, 1);
+                assert.equal(legacy.keyId, "kOLD");
+                const refused = await old.store.createTicket(ticket({ site: "legacy", machine: "old-1" }));
+                assert.equal(refused.status, "enrolled", "a machine enrolled before the upgrade boots from disk");
+                const t = ticket({ site: "legacy", machine: "old-1", enrollment: 2 });
+                assert.equal((await old.store.createTicket(t)).status, "issued");
+                assert.equal((await old.store.consumeTicket(t.id, at(1))).status, "consumed");
+                const versions = await old.rows("SELECT version FROM boot_schema ORDER BY version");
+                assert.deepEqual(versions.map((r) => Number(r.version)), [1, SCHEMA_VERSION]);
+                const indexes = await old.rows("SELECT indexname FROM pg_indexes WHERE tablename IN ('tickets', 'enrollments') ORDER BY indexname");
+                for (const name of ["enrollments_generation", "tickets_live_by_machine", "tickets_consumed_by_machine"]) {
+                    assert.ok(indexes.some((r) => r.indexname === name), `index ${name} created`);
+                }
+            } finally {
+                await old.cleanup();
+            }
+        });
+
         it("keeps enrollment records with the key id, filtered by site and machine", async () => {
-            const record = {
-                ticketRef: "0123456789ab",
-                site: "alpha",
-                machine: "edge-1",
-                mac: "52:54:00:00:01:01",
-                uuid: "11111111-2222-3333-4444-000000000101",
-                serial: undefined,
-                sourceIp: "192.0.2.10",
-                keyBackend: "tailscale",
-                keyId: "kABC123CNTRL",
-                keyExpiresAt: "2026-05-01T13:00:00Z",
-                configSha256: "a".repeat(64),
-                servedAt: at(20),
-            };
+            const record = enrollment({ site: "alpha-records", enrollment: 3 });
             await store.recordEnrollment(record);
             await store.recordEnrollment({ ...record, machine: "edge-2", keyId: "kDEF456CNTRL", servedAt: at(25) });
-            const mine = await store.listEnrollments({ site: "alpha", machine: "edge-1" });
+            const mine = await store.listEnrollments({ site: "alpha-records", machine: "edge-1" });
             assert.deepEqual(mine, [record]);
-            assert.deepEqual((await store.listEnrollments({ site: "alpha" })).map((e) => e.machine), ["edge-1", "edge-2"]);
+            assert.deepEqual((await store.listEnrollments({ site: "alpha-records" })).map((e) => e.machine), ["edge-1", "edge-2"]);
             assert.equal((await store.listEnrollments({ site: "beta" })).length, 0);
         });
 
@@ -230,7 +416,7 @@ for (const make of [pgliteBackend, postgresBackend]) {
         });
 
         it("enrollment survives a restart", async () => {
-            const record = {
+            const record = enrollment({
                 ticketRef: "fedcba987654",
                 site: "beta",
                 machine: "beta-1",
@@ -240,10 +426,9 @@ for (const make of [pgliteBackend, postgresBackend]) {
                 sourceIp: "198.51.100.4",
                 keyBackend: "headscale",
                 keyId: "42",
-                keyExpiresAt: "2026-05-01T13:00:00Z",
                 configSha256: "b".repeat(64),
                 servedAt: at(40),
-            };
+            });
             await store.recordEnrollment(record);
             const t = ticket();
             await store.createTicket(t);

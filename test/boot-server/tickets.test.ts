@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { newTicket, secretEquals, ticketId, ticketRef, TICKET_BYTES } from "../../infra/boot-server/src/tickets";
+import { newTicket, secretDigest, secretEquals, secretMatchesDigest, ticketId, ticketRef, TICKET_BYTES } from "../../infra/boot-server/src/tickets";
 import { TICKET } from "../../infra/boot-server/src/formats";
 
 describe("boot-server tickets", () => {
@@ -33,6 +33,16 @@ describe("boot-server tickets", () => {
         assert.equal(secretEquals(secret.slice(0, 10), secret), false, "prefix");
         assert.equal(secretEquals(secret + "x", secret), false, "longer");
         assert.equal(secretEquals("", secret), false);
+    });
+
+    it("compares against a precomputed digest exactly as against the secret", () => {
+        const secret = "alphaTokenAAAAAAAAAAAAAAAAAAAAAAAAAA1";
+        const expected = secretDigest(secret);
+        assert.ok(!expected.toString("latin1").includes(secret), "the digest is not the secret");
+        for (const presented of [secret, secret.slice(0, -1) + "2", secret.slice(0, 10), secret + "x", ""]) {
+            assert.equal(secretMatchesDigest(presented, expected), secretEquals(presented, secret), presented);
+        }
+        assert.equal(secretMatchesDigest(secret, undefined), false);
     });
 
     it("refuses every token for a site that has none", () => {

@@ -5,6 +5,8 @@
  *   GET /v1/sites/<site>/boot.ipxe?token=<t>       site script: chains to machine.ipxe with iPXE's values
  *   GET /v1/sites/<site>/machine.ipxe?token=<t>&mac=..&uuid=..&serial=..&arch=..&platform=..
  *                                                  known machine: boot script with a config ticket;
+ *                                                  known machine already enrolled for its generation:
+ *                                                  script that exits to the local disk, no ticket;
  *                                                  unknown machine: recorded as pending, wait-and-retry script
  *   GET /v1/config/<ticket>                        single-use: the machine's Talos config (YAML)
  *
@@ -22,7 +24,8 @@
  *   409 identity_conflict    MAC/UUID/serial/arch contradict the inventory
  *   410 ticket_used          the ticket has been used (replay)
  *   410 ticket_expired       the ticket outlived its TTL, or a newer one was issued to the same machine
- *   410 ticket_revoked       the ticket's machine is no longer in the inventory
+ *   410 ticket_revoked       the ticket's machine is no longer in the inventory, its enrollment
+ *                            generation changed, or it got a config for that generation already
  *   413 body_too_large       a request body (the API takes none) over 1 KiB, or chunked
  *   414 uri_too_long         URL over 2048 characters
  *   429 rate_limited         too many requests from this source address (Retry-After says when)
@@ -43,16 +46,17 @@ import { identityFromRequest, Inventory } from "./inventory";
 import {
     configUrl,
     machineUrlTemplate,
+    renderLocalBootScript,
     renderMachineBootScript,
     renderSiteScript,
     renderWaitScript,
 } from "./ipxe";
 import type { KeyMinter, MintedKey } from "./keys/types";
-import { AuditEvent, LogSink, loggerOptions } from "./logger";
-import { parseBaseConfig, renderMachineConfig } from "./machine-config";
-import type { BootSecrets, BootSettings } from "./settings";
-import type { BootStore } from "./store/types";
-import { newTicket, secretEquals, ticketId, ticketRef } from "./tickets";
+import { AuditEvent, fastifyLogging, LogSink } from "./logger";
+import { parseBaseConfig, PreparedMachineConfig, prepareMachineConfig } from "./machine-config";
+import type { BootMachine, BootSecrets, BootSettings } from "./settings";
+import type { BootStore, IssueResult } from "./store/types";
+import { newTicket, secretDigest, secretMatchesDigest, ticketId, ticketRef } from "./tickets";
 
 /** Longest request URL accepted (the machine URL is < 600 characters). */
 export const MAX_URL_LENGTH = 2048;
@@ -62,6 +66,17 @@ export const MAX_HEADER_BYTES = 8192;
 export const BODY_LIMIT = 1024;
 /** At most this many request headers are read; the rest are dropped by Node. */
 export const MAX_HEADERS_COUNT = 64;
+/** Rendered site scripts kept per instance (origin x site); more are rendered per request. */
+const SITE_SCRIPT_CACHE_ENTRIES = 256;
+
+/** A machine's enrollment for its current generation, with the local-boot answer it gets. */
+interface Enrolled {
+    enrollment: number;
+    enrolledAt: string;
+    ticketRef: string;
+    /** Rendered on first use. */
+    script?: string;
+}
 
 export interface BuildAppOptions {
     settings: BootSettings;
@@ -149,18 +164,61 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     const now = opts.now ?? (() => new Date());
     const baseConfig = parseBaseConfig(opts.secrets.baseConfig);
     const siteTokens = opts.secrets.siteTokens;
+    // Everything below is derived once from settings and secrets, not per request.
+    const siteTokenDigests = new Map(Object.entries(siteTokens).map(([site, token]) => [site, secretDigest(token)]));
     const inventory = new Inventory(settings.sites);
     const retry = { attempts: settings.chainAttempts, delaySeconds: settings.chainRetryDelaySeconds };
     const tailscaleExtraArgs = settings.keyBackend.kind === "headscale" ? [`--login-server=${settings.keyBackend.url}`] : undefined;
+    const kernelArgsByArch = new Map(
+        Object.entries(settings.assets).map(([arch, assets]) => [arch, [...assets.consoleArgs, ...settings.kernelArgs]]),
+    );
+    /** Per machine (by name): its config with everything but the per-boot key rendered, made on first use. */
+    const preparedConfigs = new Map<string, PreparedMachineConfig>();
+    const preparedConfigFor = (site: string, machine: BootMachine): PreparedMachineConfig => {
+        let prepared = preparedConfigs.get(machine.name);
+        if (prepared === undefined) {
+            prepared = prepareMachineConfig(baseConfig, {
+                site,
+                machine,
+                installerImage: settings.installerImage,
+                validSubnets: settings.validSubnets,
+                tailscaleExtraArgs,
+            });
+            preparedConfigs.set(machine.name, prepared);
+        }
+        return prepared;
+    };
+    /**
+     * Machines known to be enrolled for their current generation (site/name -> that enrollment).
+     * Only positive answers are kept, and they never go stale: enrollment records are never
+     * deleted and the generation is fixed for this instance's settings. So an enrolled machine's
+     * network boot needs no store round trip (and still works while the store is down); every
+     * other answer comes from the store, which several instances share.
+     */
+    const enrolled = new Map<string, Enrolled>();
+    const enrolledKey = (site: string, machine: string): string => `${site}/${machine}`;
+    const remember = (site: string, machine: string, enrollment: number, enrolledAt: string, ref: string): Enrolled => {
+        const record = { enrollment, enrolledAt, ticketRef: ref };
+        enrolled.set(enrolledKey(site, machine), record);
+        return record;
+    };
+    /**
+     * Site scripts by origin and site. The origin comes from the Host header when publicUrl is
+     * unset, so the cache is capped: past the cap, scripts are rendered per request.
+     */
+    const siteScripts = new Map<string, string>();
+    let requestCounter = 0;
+    const requestIdPrefix = crypto.randomBytes(4).toString("hex");
 
     const app = Fastify({
-        logger: loggerOptions(settings.logLevel, opts.logSink),
+        ...fastifyLogging(settings.logLevel, opts.logSink),
         // Same as proxy-addr's numeric trust: the nearest N hops are proxies (typed as a function).
         trustProxy: settings.trustedProxyHops > 0 ? (_address: string, hop: number) => hop < settings.trustedProxyHops : false,
         bodyLimit: BODY_LIMIT,
         exposeHeadRoutes: false,
         requestIdHeader: false,
-        genReqId: () => crypto.randomBytes(8).toString("hex"),
+        // Correlates one request's log lines; unique per instance (random prefix), not a secret.
+        genReqId: () => `${requestIdPrefix}${(++requestCounter).toString(16).padStart(8, "0")}`,
         connectionTimeout: 30_000,
         requestTimeout: 30_000,
         keepAliveTimeout: 5_000,
@@ -177,8 +235,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     app.server.maxHeadersCount = MAX_HEADERS_COUNT;
     app.server.headersTimeout = 10_000;
 
+    /** An audit line: the event, its identifiers, and the request (method, masked path, source address). */
     const audit = (req: FastifyRequest, event: AuditEvent, fields: Record<string, unknown>, message: string): void => {
-        req.log.info({ event, ...fields }, message);
+        req.log.info({ event, ...fields, req }, message);
     };
 
     // Cheap refusals before routing, rate limiting or any parsing.
@@ -246,7 +305,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
             sendError(reply, 401, "token_required");
             return false;
         }
-        if (!secretEquals(token, Object.prototype.hasOwnProperty.call(siteTokens, site) ? siteTokens[site] : undefined)) {
+        if (!secretMatchesDigest(token, siteTokenDigests.get(site))) {
             audit(req, "token_refused", { site, reason: inventory.hasSite(site) ? "mismatch" : "unknown_site" }, "site token refused");
             sendError(reply, 403, "forbidden");
             return false;
@@ -271,7 +330,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
             const base = baseUrlFor(req);
             if (!base) return sendError(reply, 400, "invalid_host");
             const { site } = req.params;
-            const script = renderSiteScript({ site, machineUrl: machineUrlTemplate(base, site, siteTokens[site]), retry });
+            const cacheKey = `${base} ${site}`;
+            let script = siteScripts.get(cacheKey);
+            if (script === undefined) {
+                script = renderSiteScript({ site, machineUrl: machineUrlTemplate(base, site, siteTokens[site]), retry });
+                if (siteScripts.size < SITE_SCRIPT_CACHE_ENTRIES) siteScripts.set(cacheKey, script);
+            }
             audit(req, "script_issued", { site }, "site script issued");
             return reply.type("text/plain; charset=utf-8").send(script);
         },
@@ -336,6 +400,29 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
             }
 
             const machine = found.machine;
+            const localBoot = (enrollment: Enrolled): FastifyReply => {
+                // Installed machines whose firmware tries the network first land here on every
+                // boot, and so does anyone presenting their identifiers: nothing is issued.
+                audit(
+                    req,
+                    "enrolled_local_boot",
+                    {
+                        ...seen,
+                        machine: machine.name,
+                        matchedBy: found.matchedBy,
+                        enrollment: enrollment.enrollment,
+                        enrolledAt: enrollment.enrolledAt,
+                        enrolledTicketRef: enrollment.ticketRef,
+                    },
+                    "enrolled machine sent to its local disk; no ticket",
+                );
+                return reply
+                    .type("text/plain; charset=utf-8")
+                    .send((enrollment.script ??= renderLocalBootScript({ site, machine: machine.name, enrollment: enrollment.enrollment })));
+            };
+            const known = enrolled.get(enrolledKey(site, machine.name));
+            if (known !== undefined && known.enrollment === machine.enrollment) return localBoot(known);
+
             const assets = settings.assets[machine.arch];
             if (!assets) {
                 // parseBootSettings guarantees assets for every inventory arch.
@@ -346,8 +433,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
             const tid = ticketId(ticket);
             const issuedAt = now();
             const expiresAt = new Date(issuedAt.getTime() + settings.ticketTtlSeconds * 1000);
+            let issued: IssueResult;
             try {
-                await store.createTicket({
+                issued = await store.createTicket({
                     id: tid,
                     site,
                     machine: machine.name,
@@ -359,25 +447,35 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
                     sourceIp: req.ip,
                     createdAt: issuedAt,
                     expiresAt,
+                    enrollment: machine.enrollment,
                 });
-                await store.removePending(site, id.mac);
             } catch (err) {
                 req.log.error({ err: { message: (err as Error).message } }, "store failed issuing a ticket");
                 return sendError(reply, 503, "store_unavailable");
+            }
+            if (issued.status === "enrolled") {
+                return localBoot(remember(site, machine.name, machine.enrollment, issued.enrolledAt.toISOString(), issued.ticketRef));
             }
             const script = renderMachineBootScript({
                 site,
                 machine: machine.name,
                 kernelUrl: assets.kernelUrl,
                 initramfsUrl: assets.initramfsUrl,
-                kernelArgs: [...assets.consoleArgs, ...settings.kernelArgs],
+                kernelArgs: kernelArgsByArch.get(machine.arch) ?? [],
                 configUrl: configUrl(base, ticket),
                 retry,
             });
             audit(
                 req,
                 "ticket_issued",
-                { ...seen, machine: machine.name, matchedBy: found.matchedBy, ticketRef: ticketRef(tid), expiresAt: expiresAt.toISOString() },
+                {
+                    ...seen,
+                    machine: machine.name,
+                    matchedBy: found.matchedBy,
+                    enrollment: machine.enrollment,
+                    ticketRef: ticketRef(tid),
+                    expiresAt: expiresAt.toISOString(),
+                },
                 "boot script with config ticket issued",
             );
             return reply.type("text/plain; charset=utf-8").send(script);
@@ -427,6 +525,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
                 );
                 return sendError(reply, 410, "ticket_expired");
             }
+            if (consumed.status === "enrolled") {
+                // Issued before another ticket's config was served for the same generation.
+                audit(
+                    req,
+                    "ticket_unknown",
+                    { ...who, enrollment: t.enrollment, reason: "machine already enrolled for this generation" },
+                    "ticket for an enrolled machine refused",
+                );
+                return sendError(reply, 410, "ticket_revoked");
+            }
 
             const release = async (): Promise<void> => {
                 await store.releaseTicket(tid).catch((err: Error) => {
@@ -435,10 +543,23 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
             };
             const lookup = inventory.lookup(t.site, { mac: t.mac, uuid: t.uuid, serial: t.serial });
             if (lookup.kind !== "known" || lookup.machine.name !== t.machine) {
+                // Released: a consumed ticket would claim its generation (store.consumeTicket), and
+                // every retry should keep saying why it is refused.
+                await release();
                 audit(req, "ticket_unknown", { ...who, reason: "machine no longer in the inventory" }, "ticket for a removed machine refused");
                 return sendError(reply, 410, "ticket_revoked");
             }
             const machine = lookup.machine;
+            if (machine.enrollment !== t.enrollment) {
+                await release(); // as above
+                audit(
+                    req,
+                    "ticket_unknown",
+                    { ...who, enrollment: t.enrollment, reason: `enrollment generation changed to ${machine.enrollment}` },
+                    "ticket of an earlier enrollment generation refused",
+                );
+                return sendError(reply, 410, "ticket_revoked");
+            }
 
             let key: MintedKey;
             try {
@@ -452,20 +573,14 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
             let yaml: string;
             try {
-                yaml = renderMachineConfig(baseConfig, {
-                    site: t.site,
-                    machine,
-                    installerImage: settings.installerImage,
-                    validSubnets: settings.validSubnets,
-                    authKey: key.key,
-                    tailscaleExtraArgs,
-                });
+                yaml = preparedConfigFor(t.site, machine)(key.key);
             } catch (err) {
                 await release();
                 req.log.error({ err: { type: (err as Error).name, message: (err as Error).message }, ...who }, "rendering the machine config failed");
                 return sendError(reply, 500, "internal");
             }
             const configSha256 = crypto.createHash("sha256").update(yaml).digest("hex");
+            const servedAt = now();
             try {
                 await store.recordEnrollment({
                     ticketRef: ref,
@@ -479,17 +594,19 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
                     keyId: key.id,
                     keyExpiresAt: key.expiresAt,
                     configSha256,
-                    servedAt: now(),
+                    servedAt,
+                    enrollment: t.enrollment,
                 });
             } catch (err) {
                 await release();
                 req.log.error({ err: { message: (err as Error).message }, ...who }, "store failed recording the enrollment; ticket released");
                 return sendError(reply, 503, "store_unavailable");
             }
+            remember(t.site, machine.name, t.enrollment, servedAt.toISOString(), ref);
             audit(
                 req,
                 "config_served",
-                { ...who, keyBackend: minter.kind, keyId: key.id, keyExpiresAt: key.expiresAt, configSha256 },
+                { ...who, enrollment: t.enrollment, keyBackend: minter.kind, keyId: key.id, keyExpiresAt: key.expiresAt, configSha256 },
                 "machine config served",
             );
             return reply.type("application/yaml; charset=utf-8").send(yaml);

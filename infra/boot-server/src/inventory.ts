@@ -41,12 +41,30 @@ export function identityFromRequest(mac: string, uuid?: string, serial?: string)
     };
 }
 
-/** Site inventories indexed for lookup. Built once per settings load. */
+interface SiteIndex {
+    byMac: Map<string, BootMachine>;
+    byUuid: Map<string, BootMachine>;
+    bySerial: Map<string, BootMachine>;
+}
+
+/**
+ * Site inventories indexed for lookup: one map per identifier (settings guarantee each MAC,
+ * UUID and serial is unique within a site), built once per settings load, so a lookup costs
+ * three map reads whatever the inventory's size.
+ */
 export class Inventory {
-    private readonly sites = new Map<string, BootSite>();
+    private readonly sites = new Map<string, SiteIndex>();
 
     constructor(sites: readonly BootSite[]) {
-        for (const site of sites) this.sites.set(site.name, site);
+        for (const site of sites) {
+            const index: SiteIndex = { byMac: new Map(), byUuid: new Map(), bySerial: new Map() };
+            for (const m of site.machines) {
+                index.byMac.set(m.mac, m);
+                if (m.uuid !== undefined) index.byUuid.set(m.uuid, m);
+                if (m.serial !== undefined) index.bySerial.set(m.serial, m);
+            }
+            this.sites.set(site.name, index);
+        }
     }
 
     hasSite(site: string): boolean {
@@ -57,16 +75,15 @@ export class Inventory {
         const s = this.sites.get(site);
         if (!s) return { kind: "unknown" };
         const candidates = new Map<string, { machine: BootMachine; matchedBy: Array<"mac" | "uuid" | "serial"> }>();
-        const note = (m: BootMachine, by: "mac" | "uuid" | "serial"): void => {
+        const note = (m: BootMachine | undefined, by: "mac" | "uuid" | "serial"): void => {
+            if (m === undefined) return;
             const entry = candidates.get(m.name) ?? { machine: m, matchedBy: [] };
             entry.matchedBy.push(by);
             candidates.set(m.name, entry);
         };
-        for (const m of s.machines) {
-            if (m.mac === id.mac) note(m, "mac");
-            if (id.uuid !== undefined && m.uuid === id.uuid) note(m, "uuid");
-            if (id.serial !== undefined && m.serial === id.serial) note(m, "serial");
-        }
+        note(s.byMac.get(id.mac), "mac");
+        if (id.uuid !== undefined) note(s.byUuid.get(id.uuid), "uuid");
+        if (id.serial !== undefined) note(s.bySerial.get(id.serial), "serial");
         if (candidates.size === 0) return { kind: "unknown" };
         if (candidates.size > 1) {
             return {

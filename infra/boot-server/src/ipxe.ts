@@ -167,6 +167,30 @@ export function renderMachineBootScript(o: MachineBootScriptOptions): string {
 }
 
 /**
+ * Answer for a machine that already got a config for its current enrollment generation: say
+ * so on the console and leave iPXE. With no ticket the service hands out nothing here.
+ *
+ * `exit 1`, not `exit`: iPXE returns the status to the firmware, and a UEFI boot manager
+ * that sees success may stop at its menu, while an error makes it try the next boot option
+ * (the disk). BIOS firmware moves on either way. Same as infra/ipxe/embed.ipxe's give-up.
+ */
+export function renderLocalBootScript(opts: { site: string; machine: string; enrollment: number }): string {
+    assertSafe(opts.site, DNS_LABEL, "site name");
+    assertSafe(opts.machine, DNS_LABEL, "machine name");
+    if (!Number.isInteger(opts.enrollment) || opts.enrollment < 1) {
+        throw new Error("refusing to render an iPXE script: enrollment must be a positive integer");
+    }
+    return [
+        "#!ipxe",
+        `# talos-cloud-edge boot service: machine ${opts.machine} at site ${opts.site} is enrolled`,
+        `echo ${opts.machine} at site ${opts.site} already got its config, enrollment ${opts.enrollment}: booting from the local disk`,
+        `echo To reinstall it, raise its enrollment in the stack config and run pulumi up, then reboot it`,
+        "exit 1",
+        "",
+    ].join("\n");
+}
+
+/**
  * Answer for a machine the inventory does not know: say so on the console, wait, then ask
  * again with fresh iPXE values. Once the machine is added, the next ask gets a boot script.
  */

@@ -4,18 +4,20 @@
  *  - requests are logged as method + path only: never the query string (site tokens ride in it),
  *    never headers; config paths are logged as `/v1/config/[ticket]`;
  *  - audit events carry only identifiers (site, machine, MAC, UUID, serial, ticket ref = first
- *    12 hex digits of the ticket's SHA-256, key id);
+ *    12 hex digits of the ticket's SHA-256, key id) and the request as above (method, masked
+ *    path, source address);
  *  - pino `redact` removes the usual secret-bearing fields should one ever be passed anyway.
  *
  * Audit events are `info` lines with an `event` field; see `AuditEvent`.
  */
-import type { FastifyRequest, FastifyServerOptions } from "fastify";
+import { FastifyReply, FastifyRequest, FastifyServerOptions, LogController } from "fastify";
 import type { LogLevel } from "./settings";
 
 /** Audit event names (the `event` field of an audit log line). */
 export type AuditEvent =
     | "script_issued" // site script answered
     | "ticket_issued" // known machine got a boot script with a ticket
+    | "enrolled_local_boot" // known machine already enrolled for its generation: told to boot from disk, no ticket
     | "unknown_machine" // machine not in the inventory: recorded as pending, told to wait
     | "identity_conflict" // identifiers contradict the inventory: refused
     | "token_refused" // missing or wrong site token
@@ -66,13 +68,30 @@ export const REDACT_PATHS = [
     "*.connectionString",
 ];
 
+/**
+ * pino `timestamp`: `,"time":"<ISO 8601>"`. The string is rebuilt only when the millisecond
+ * changes: under load many lines share one, and `toISOString` was a visible share of a request.
+ */
+export function isoTimestamp(clock: () => number = Date.now): () => string {
+    let lastMs = Number.NaN;
+    let last = "";
+    return () => {
+        const ms = clock();
+        if (ms !== lastMs) {
+            lastMs = ms;
+            last = `,"time":"${new Date(ms).toISOString()}"`;
+        }
+        return last;
+    };
+}
+
 /** Fastify `logger` options: JSON lines to `sink` (default stdout). */
 export function loggerOptions(level: LogLevel, sink?: LogSink): NonNullable<FastifyServerOptions["logger"]> {
     return {
         level,
         messageKey: "message",
         base: { service: "talos-boot-server" },
-        timestamp: () => `,"time":"${new Date().toISOString()}"`,
+        timestamp: isoTimestamp(),
         formatters: {
             level: (label: string) => ({ severity: SEVERITY[label] ?? "DEFAULT", level: label }),
         },
@@ -87,4 +106,31 @@ export function loggerOptions(level: LogLevel, sink?: LogSink): NonNullable<Fast
         },
         ...(sink ? { stream: sink } : {}),
     };
+}
+
+/**
+ * One request line per request instead of Fastify's two ("incoming request" + "request
+ * completed"): written when the response is done, with the request's method, masked path and
+ * source address, the status and the response time. Audit lines carry the same `req` object,
+ * so they name their source address themselves and need no earlier line to be attributed. A
+ * third of the service's log lines (and of its logging cost) go away.
+ */
+export class RequestLogController extends LogController {
+    override incomingRequest(): void {
+        // Folded into requestCompleted.
+    }
+
+    override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+        if (this.isLogDisabled(request)) return;
+        if (error) {
+            reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
+        } else {
+            reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
+        }
+    }
+}
+
+/** The service's logging setup for a Fastify instance (also used by the benchmark's reference app). */
+export function fastifyLogging(level: LogLevel, sink?: LogSink): Pick<FastifyServerOptions, "logger" | "logController"> {
+    return { logger: loggerOptions(level, sink), logController: new RequestLogController() };
 }

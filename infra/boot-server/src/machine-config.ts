@@ -122,7 +122,7 @@ function mapAt(doc: Document.Parsed, path: string[]): YAMLMap {
 }
 
 /** Merges this machine's settings into a clone of the v1alpha1 document. */
-function mergeV1alpha1(base: Document.Parsed, input: MachineConfigInput): Document.Parsed {
+function mergeV1alpha1(base: Document.Parsed, input: Omit<MachineConfigInput, "authKey">): Document.Parsed {
     const doc = base.clone() as Document.Parsed;
     const { machine, site } = input;
 
@@ -166,31 +166,70 @@ function ensureTrailingNewline(s: string): string {
     return s.endsWith("\n") ? s : `${s}\n`;
 }
 
+/** A machine's config with everything but the per-boot key rendered; call it with the key. */
+export type PreparedMachineConfig = (authKey: string) => string;
+
+/** Renders of one base config's documents, shared by every machine rendered from it. */
+interface BaseRenders {
+    /** Per document in order: its text, `null` for the v1alpha1 slot; replaced documents left out. */
+    slots: Array<string | null>;
+    /** Merged v1alpha1 text by everything the merge reads (machines with equal inputs share one). */
+    v1alpha1: Map<string, string>;
+}
+
+const baseRenders = new WeakMap<BaseConfig, BaseRenders>();
+
+/** Every input the v1alpha1 merge reads, as a key: the machine's name is not one of them. */
+function mergeKey(input: Omit<MachineConfigInput, "authKey">): string {
+    const m = input.machine;
+    return JSON.stringify([input.site, input.installerImage, input.validSubnets, m.installDisk ?? null, m.diskSelector ?? null, m.labels, m.taints]);
+}
+
+/**
+ * The parts of a machine's config that do not depend on the per-boot key — the merged v1alpha1
+ * document, the other base documents, the HostnameConfig — rendered once, and the function that
+ * appends the tailscale ExtensionServiceConfig for a key. Rendering the v1alpha1 document (a
+ * clone of the base plus serialisation) is the expensive step; it depends only on the site, the
+ * install disk, labels, taints and the global install settings, so machines that share those
+ * share one render (kept with the parsed base config). A config fetch then renders only the two
+ * small per-machine documents.
+ */
+export function prepareMachineConfig(base: BaseConfig, input: Omit<MachineConfigInput, "authKey">): PreparedMachineConfig {
+    if (!DNS_LABEL.test(input.machine.name)) throw new Error("renderMachineConfig: machine name is not a DNS label");
+    if (!DNS_LABEL.test(input.site)) throw new Error("renderMachineConfig: site name is not a DNS label");
+    let renders = baseRenders.get(base);
+    if (renders === undefined) {
+        const slots: Array<string | null> = [];
+        base.documents.forEach((doc, i) => {
+            if (i === base.v1alpha1Index) slots.push(null);
+            else if (!isReplacedDocument(doc)) slots.push(ensureTrailingNewline(doc.toString(NO_MARKERS)));
+        });
+        renders = { slots, v1alpha1: new Map() };
+        baseRenders.set(base, renders);
+    }
+    const key = mergeKey(input);
+    let v1 = renders.v1alpha1.get(key);
+    if (v1 === undefined) {
+        v1 = ensureTrailingNewline(mergeV1alpha1(base.documents[base.v1alpha1Index], input).toString(NO_MARKERS));
+        renders.v1alpha1.set(key, v1);
+    }
+    const parts = renders.slots.map((slot) => slot ?? (v1 as string));
+    parts.push(ensureTrailingNewline(hostnameConfig(input.machine.name)));
+    const head = `${parts.join("---\n")}---\n`;
+    const hostname = input.machine.name;
+    const extraArgs = input.tailscaleExtraArgs === undefined ? undefined : [...input.tailscaleExtraArgs];
+    return (authKey: string): string => {
+        // The key is secret: say what is wrong with it, never what it is.
+        if (!AUTH_KEY.test(authKey)) throw new Error("renderMachineConfig: the minted auth key is not printable ASCII without whitespace");
+        return head + ensureTrailingNewline(tailscaleExtensionConfig({ authKey, hostname, extraArgs }));
+    };
+}
+
 /**
  * The multi-document config for one machine. Base documents other than the v1alpha1 one are
  * kept as they are, except any HostnameConfig and tailscale ExtensionServiceConfig, which
  * this machine's own replace.
  */
 export function renderMachineConfig(base: BaseConfig, input: MachineConfigInput): string {
-    if (!DNS_LABEL.test(input.machine.name)) throw new Error("renderMachineConfig: machine name is not a DNS label");
-    if (!DNS_LABEL.test(input.site)) throw new Error("renderMachineConfig: site name is not a DNS label");
-    // The key is secret: say what is wrong with it, never what it is.
-    if (!AUTH_KEY.test(input.authKey)) throw new Error("renderMachineConfig: the minted auth key is not printable ASCII without whitespace");
-    const parts: string[] = [];
-    base.documents.forEach((doc, i) => {
-        if (i === base.v1alpha1Index) {
-            parts.push(mergeV1alpha1(doc, input).toString(NO_MARKERS));
-        } else if (!isReplacedDocument(doc)) {
-            parts.push(doc.toString(NO_MARKERS));
-        }
-    });
-    parts.push(hostnameConfig(input.machine.name));
-    parts.push(
-        tailscaleExtensionConfig({
-            authKey: input.authKey,
-            hostname: input.machine.name,
-            extraArgs: input.tailscaleExtraArgs,
-        }),
-    );
-    return parts.map(ensureTrailingNewline).join("---\n");
+    return prepareMachineConfig(base, input)(input.authKey);
 }

@@ -80,6 +80,12 @@ export interface BootMachineInput {
     labels?: Record<string, string>;
     /** Node taints in Talos form, key -> "value:Effect" (Effect: NoSchedule | PreferNoSchedule | NoExecute). Default {}. */
     taints?: Record<string, string>;
+    /**
+     * Enrollment generation, 1..1000000. Default 1. Once a config has been served for the
+     * machine's current generation, its network boots are sent to the local disk (no ticket);
+     * raise it to let the machine fetch a config again (reinstall, replaced disk).
+     */
+    enrollment?: number;
 }
 
 export interface BootSiteInput {
@@ -158,6 +164,8 @@ export interface BootMachine {
     /** Without the zone label (added at render time). */
     labels: Record<string, string>;
     taints: Record<string, string>;
+    /** Enrollment generation (default 1 applied). */
+    enrollment: number;
 }
 
 export interface BootSite {
@@ -349,7 +357,9 @@ const SETTINGS_KEYS = [
     "sites",
 ] as const;
 
-const MACHINE_KEYS = ["name", "mac", "uuid", "serial", "arch", "installDisk", "diskSelector", "labels", "taints"] as const;
+const MACHINE_KEYS = ["name", "mac", "uuid", "serial", "arch", "installDisk", "diskSelector", "labels", "taints", "enrollment"] as const;
+/** Highest enrollment generation accepted (an operator bumps it by one per reinstall). */
+export const MAX_ENROLLMENT = 1_000_000;
 const ARCHES: readonly Architecture[] = ["amd64", "arm64"];
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const TAG = /^tag:[A-Za-z0-9][A-Za-z0-9-]{0,62}$/;
@@ -596,8 +606,9 @@ function parseMachine(c: Checker, raw: unknown, mp: string, assets: BootSettings
     const labels = c.map(raw, "labels", mp, LABEL_KEY, "a Kubernetes label key", LABEL_VALUE, "a Kubernetes label value");
     if (ZONE_LABEL in labels) c.fail(`${mp}.labels.${ZONE_LABEL}`, "is set from the site name and cannot be overridden");
     const taints = c.map(raw, "taints", mp, LABEL_KEY, "a Kubernetes taint key", TAINT_VALUE, '"value:Effect" with Effect NoSchedule, PreferNoSchedule or NoExecute');
+    const enrollment = c.int(raw, "enrollment", mp, 1, MAX_ENROLLMENT, 1);
     if (c.problems.length > before || name === undefined || mac === undefined) return undefined;
-    return { name, mac, uuid, serial, arch, installDisk, diskSelector, labels, taints };
+    return { name, mac, uuid, serial, arch, installDisk, diskSelector, labels, taints, enrollment };
 }
 
 /** Parses a JSON secret without ever quoting it: JSON.parse errors include a slice of the input. */

@@ -34,7 +34,17 @@ function digest(value: string): Buffer {
  * a random value, so the answer time does not reveal which sites exist.
  */
 export function secretEquals(presented: string, expected: string | undefined): boolean {
+    return secretMatchesDigest(presented, expected === undefined ? undefined : digest(expected));
+}
+
+/** The form `secretMatchesDigest` compares against: computed once per secret, not per request. */
+export function secretDigest(secret: string): Buffer {
+    return digest(secret);
+}
+
+/** `secretEquals` against a precomputed `secretDigest` of the expected secret (same timing properties). */
+export function secretMatchesDigest(presented: string, expected: Buffer | undefined): boolean {
     const a = digest(presented);
-    const b = expected === undefined ? crypto.randomBytes(32) : digest(expected);
+    const b = expected ?? crypto.randomBytes(32);
     return crypto.timingSafeEqual(a, b) && expected !== undefined;
 }

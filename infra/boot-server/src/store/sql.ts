@@ -7,6 +7,7 @@ import type {
     BootStore,
     ConsumeResult,
     EnrollmentRecord,
+    IssueResult,
     NewTicket,
     PendingMachine,
     PendingSighting,
@@ -45,6 +46,7 @@ function toTicket(r: Row): TicketRecord {
         createdAt: date(r.created_at),
         expiresAt: date(r.expires_at),
         consumedAt: r.consumed_at === null || r.consumed_at === undefined ? undefined : date(r.consumed_at),
+        enrollment: Number(r.enrollment),
     };
 }
 
@@ -77,11 +79,20 @@ function toEnrollment(r: Row): EnrollmentRecord {
         keyExpiresAt: String(r.key_expires_at),
         configSha256: String(r.config_sha256),
         servedAt: date(r.served_at),
+        enrollment: Number(r.enrollment),
     };
 }
 
-const TICKET_COLUMNS = "id, site, machine, mac, uuid, serial, arch, platform, source_ip, created_at, expires_at, consumed_at";
+const TICKET_COLUMNS = "id, site, machine, mac, uuid, serial, arch, platform, source_ip, created_at, expires_at, consumed_at, enrollment";
+const ENROLLMENT_COLUMNS =
+    "ticket_ref, site, machine, mac, uuid, serial, source_ip, key_backend, key_id, key_expires_at, config_sha256, served_at, enrollment";
 const PENDING_COLUMNS = "site, mac, uuid, serial, arch, platform, source_ip, first_seen, last_seen, seen_count";
+
+/** One round trip each; the statements live in PL/pgSQL functions (schema.ts) so their plans are cached. */
+const ISSUE_TICKET_SQL = `SELECT issued, enrolled_at, enrolled_ticket_ref
+    FROM boot_issue_ticket($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
+                           $10::timestamptz, $11::timestamptz, $12::integer)`;
+const CONSUME_TICKET_SQL = `SELECT status, ${TICKET_COLUMNS} FROM boot_consume_ticket($1::text, $2::timestamptz)`;
 
 export class SqlBootStore implements BootStore {
     constructor(
@@ -94,35 +105,40 @@ export class SqlBootStore implements BootStore {
         await this.sql.runSchema(SCHEMA_LOCK_ID, SCHEMA_SQL);
     }
 
-    async createTicket(t: NewTicket): Promise<void> {
-        // At most one live ticket per machine: a new boot script supersedes older ones.
-        await this.sql.query(
-            `UPDATE tickets SET expires_at = $3
-             WHERE site = $1 AND machine = $2 AND consumed_at IS NULL AND expires_at > $3`,
-            [t.site, t.machine, t.createdAt],
-        );
-        await this.sql.query(
-            `INSERT INTO tickets (id, site, machine, mac, uuid, serial, arch, platform, source_ip, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-            [t.id, t.site, t.machine, t.mac, t.uuid ?? null, t.serial ?? null, t.arch, t.platform, t.sourceIp, t.createdAt, t.expiresAt],
-        );
+    async createTicket(t: NewTicket): Promise<IssueResult> {
+        const rows = await this.sql.query(ISSUE_TICKET_SQL, [
+            t.id,
+            t.site,
+            t.machine,
+            t.mac,
+            t.uuid ?? null,
+            t.serial ?? null,
+            t.arch,
+            t.platform,
+            t.sourceIp,
+            t.createdAt,
+            t.expiresAt,
+            t.enrollment,
+        ]);
+        const r = rows[0];
+        if (r === undefined) throw new Error("store: boot_issue_ticket returned no row");
+        if (r.issued === true) return { status: "issued" };
+        return { status: "enrolled", enrolledAt: date(r.enrolled_at), ticketRef: String(r.enrolled_ticket_ref) };
     }
 
     async consumeTicket(id: string, now: Date): Promise<ConsumeResult> {
-        // One statement: PostgreSQL re-checks the WHERE clause on a row another transaction
-        // just updated, so of N concurrent consumers exactly one gets a row back.
-        const rows = await this.sql.query(
-            `UPDATE tickets SET consumed_at = $2
-             WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2
-             RETURNING ${TICKET_COLUMNS}`,
-            [id, now],
-        );
-        if (rows.length === 1) return { status: "consumed", ticket: toTicket(rows[0]) };
-        // Only to say why (for the audit log and the status code); the decision is made above.
-        const found = await this.sql.query(`SELECT ${TICKET_COLUMNS} FROM tickets WHERE id = $1`, [id]);
-        if (found.length === 0) return { status: "unknown" };
-        const ticket = toTicket(found[0]);
-        return ticket.consumedAt !== undefined ? { status: "used", ticket } : { status: "expired", ticket };
+        const [r] = await this.sql.query(CONSUME_TICKET_SQL, [id, now]);
+        switch (r?.status) {
+            case "unknown":
+                return { status: "unknown" };
+            case "consumed":
+            case "used":
+            case "expired":
+            case "enrolled":
+                return { status: r.status, ticket: toTicket(r) };
+            default:
+                throw new Error("store: boot_consume_ticket returned no status");
+        }
     }
 
     async releaseTicket(id: string): Promise<boolean> {
@@ -175,9 +191,8 @@ export class SqlBootStore implements BootStore {
 
     async recordEnrollment(e: EnrollmentRecord): Promise<void> {
         await this.sql.query(
-            `INSERT INTO enrollments (ticket_ref, site, machine, mac, uuid, serial, source_ip, key_backend, key_id,
-                                      key_expires_at, config_sha256, served_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+            `INSERT INTO enrollments (${ENROLLMENT_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
             [
                 e.ticketRef,
                 e.site,
@@ -191,13 +206,14 @@ export class SqlBootStore implements BootStore {
                 e.keyExpiresAt,
                 e.configSha256,
                 e.servedAt,
+                e.enrollment,
             ],
         );
     }
 
     async listEnrollments(filter: { site?: string; machine?: string } = {}): Promise<EnrollmentRecord[]> {
         const rows = await this.sql.query(
-            `SELECT * FROM enrollments
+            `SELECT ${ENROLLMENT_COLUMNS} FROM enrollments
              WHERE ($1::text IS NULL OR site = $1) AND ($2::text IS NULL OR machine = $2)
              ORDER BY served_at, id`,
             [filter.site ?? null, filter.machine ?? null],

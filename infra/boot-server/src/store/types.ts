@@ -21,6 +21,8 @@ export interface NewTicket {
     sourceIp: string;
     createdAt: Date;
     expiresAt: Date;
+    /** The machine's enrollment generation when the ticket was issued (BootMachine.enrollment). */
+    enrollment: number;
 }
 
 export interface TicketRecord extends NewTicket {
@@ -32,7 +34,18 @@ export type ConsumeResult =
     | { status: "consumed"; ticket: TicketRecord }
     | { status: "used"; ticket: TicketRecord }
     | { status: "expired"; ticket: TicketRecord }
+    /**
+     * Unused and unexpired, but a config has meanwhile been served for the ticket's machine and
+     * generation, or another ticket of that generation is being served (consumed, not released).
+     */
+    | { status: "enrolled"; ticket: TicketRecord }
     | { status: "unknown" };
+
+/** Outcome of `createTicket`. */
+export type IssueResult =
+    | { status: "issued" }
+    /** The machine already got a config for this generation: nothing was written. */
+    | { status: "enrolled"; enrolledAt: Date; ticketRef: string };
 
 /** One request from a machine the inventory does not know. */
 export interface PendingSighting {
@@ -81,19 +94,26 @@ export interface EnrollmentRecord {
     /** SHA-256 of the served YAML, to tell later which config a node got. */
     configSha256: string;
     servedAt: Date;
+    /** Enrollment generation the config was served for (the ticket's). */
+    enrollment: number;
 }
 
 export interface BootStore {
     /** "pglite" or "postgres". */
     readonly kind: string;
     /**
-     * Saves a newly issued ticket. Unused tickets of the same machine expire at its `createdAt`
-     * (they are superseded), so a machine has at most one live ticket.
+     * Issues a ticket unless the machine already has an enrollment record for the ticket's
+     * generation (then writes nothing and answers "enrolled"). Issuing saves the ticket, expires
+     * the machine's unused tickets at its `createdAt` (they are superseded, so a machine has at
+     * most one live ticket) and forgets the pending record of the ticket's MAC. One database call,
+     * atomic.
      */
-    createTicket(ticket: NewTicket): Promise<void>;
+    createTicket(ticket: NewTicket): Promise<IssueResult>;
     /**
-     * Marks the ticket used if it exists, is unused and `now` is before its expiry, in one
-     * statement: among concurrent callers exactly one gets "consumed".
+     * Marks the ticket used if it exists, is unused, `now` is before its expiry and no config
+     * has been or is being served for its machine and generation (no enrollment record, no
+     * other consumed ticket of that generation), in one database call serialised per machine:
+     * among concurrent callers exactly one gets "consumed".
      */
     consumeTicket(id: string, now: Date): Promise<ConsumeResult>;
     /** Undoes a consume whose config could not be delivered (key minting failed), so a retry can succeed. */
@@ -105,7 +125,7 @@ export interface BootStore {
     recordPending(sighting: PendingSighting, maxPerSite: number): Promise<{ recorded: boolean; pending?: PendingMachine }>;
     /** Pending machines, oldest first; all sites when `site` is undefined. */
     listPending(site?: string): Promise<PendingMachine[]>;
-    /** Forgets a pending machine (it has been enrolled). */
+    /** Forgets a pending machine (it has been added to the inventory). */
     removePending(site: string, mac: string): Promise<boolean>;
     recordEnrollment(record: EnrollmentRecord): Promise<void>;
     /** Enrollment records, oldest first, optionally for one site and/or machine. */
