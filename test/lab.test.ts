@@ -19,7 +19,7 @@ import {
     parseBootServiceLine,
     RequestAddresses,
 } from "../infra/lab/boot-service";
-import { checkTalosConfig, ConfigExpectations } from "../infra/lab/checks";
+import { checkLocalReboot, checkTalosConfig, ConfigExpectations, LocalRebootObservation } from "../infra/lab/checks";
 import { DEFAULT_OPTIONS, parseLabArgs } from "../infra/lab/cli";
 import { labDnsmasqConfig } from "../infra/lab/dnsmasq";
 import {
@@ -42,6 +42,9 @@ import {
 } from "../infra/lab/plan";
 import { parseBootSettings, parseSiteTokens } from "../infra/boot-server/src/settings";
 import { parseBaseConfig, renderMachineConfig } from "../infra/boot-server/src/machine-config";
+import { renderLocalBootScript } from "../infra/boot-server/src/ipxe";
+import type { BootServiceEvent } from "../infra/lab/boot-service";
+import type { LabEvent } from "../infra/lab/events";
 
 const TICKET_URL = "http://10.77.0.1:8080/v1/config/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde";
 
@@ -169,6 +172,51 @@ describe("lab: log parsing for the timeline", () => {
             if (line.includes("BEGIN")) assert.equal(c.text(), undefined, "no text before the END marker");
         }
         assert.equal(c.text(), "version: v1alpha1\nmachine:\n  type: worker\n");
+    });
+
+    it("reads the service's enrolled_local_boot audit event with the enrollment it cites", () => {
+        const line =
+            '{"severity":"INFO","level":"info","time":"2026-11-21T11:30:29.266Z","service":"talos-boot-server","reqId":"3c30403c00000007","event":"enrolled_local_boot","site":"lab",' +
+            '"mac":"52:54:00:00:02:01","uuid":"7a6b0e2c-1d3f-4c5a-9e8b-000000000201","arch":"i386","platform":"pcbios","machine":"lab-edge-01","matchedBy":["mac","uuid"],"enrollment":1,' +
+            '"enrolledAt":"2026-11-21T11:30:25.964Z","enrolledTicketRef":"413664d38db2","req":{"method":"GET","path":"/v1/sites/lab/machine.ipxe","remoteAddress":"10.77.0.10"},' +
+            '"message":"enrolled machine sent to its local disk; no ticket"}';
+        assert.deepEqual(parseBootServiceLine(line), {
+            kind: "local-boot",
+            site: "lab",
+            machine: "lab-edge-01",
+            mac: "52:54:00:00:02:01",
+            enrollment: 1,
+            enrolledTicketRef: "413664d38db2",
+            remote: "10.77.0.10",
+        });
+    });
+
+    it("recognises the service's local-boot script on the console even when SeaBIOS wraps it at 80 columns", () => {
+        const script = renderLocalBootScript({ site: "lab", machine: "lab-edge-01", enrollment: 3 });
+        const echo = script.split("\n").find((l) => l.startsWith("echo ") && l.includes("lab-edge-01"));
+        assert.ok(echo, "the local-boot script echoes the machine name");
+        const printed = echo.slice("echo ".length);
+        assert.ok(printed.length > 80, "the echo is longer than a text-mode line, so the parser must not need all of it");
+        assert.deepEqual(parseSerialLine(printed.slice(0, 80), false), { kind: "serial-local-boot", machine: "lab-edge-01", site: "lab", enrollment: 3 });
+        assert.equal(parseSerialLine(printed.slice(80), false), undefined, "the wrapped remainder is not a second event");
+        assert.equal(parseSerialLine("Booting Talos for lab-edge-01 at site lab", false), undefined, "the ticket script's echo is not the local-boot one");
+    });
+
+    it("reads iPXE handing back to SeaBIOS and SeaBIOS trying the next devices", () => {
+        assert.deepEqual(parseSerialLine("Could not boot image: Error 0x00000001 (http://ipxe.org/00000001)", false), {
+            kind: "serial-ipxe-exit",
+            text: "Could not boot image: Error 0x00000001 (http://ipxe.org/00000001)",
+        });
+        assert.deepEqual(parseSerialLine("No more network devices", false), { kind: "serial-ipxe-exit", text: "No more network devices" });
+        // iPXE's Ctrl-B prompt erases itself with backspaces; SeaBIOS continues on the same line.
+        assert.deepEqual(parseSerialLine("Press Ctrl-B for the iPXE command line...\b \b\b \bBooting from Hard Disk...", false), {
+            kind: "serial-firmware",
+            text: "Booting from Hard Disk",
+        });
+        assert.deepEqual(parseSerialLine("Boot failed: could not read the boot disk", false), { kind: "serial-firmware", text: "Boot failed: could not read the boot disk" });
+        assert.deepEqual(parseSerialLine("\x1b[0mNo bootable device.", false), { kind: "serial-firmware", text: "No bootable device." });
+        // An unsupported image is still reported as an iPXE problem, not as a hand-back.
+        assert.equal(parseSerialLine("Could not boot image: Operation not supported (http://ipxe.org/3c092003)", false)?.kind, "serial-ipxe");
     });
 
     it("formats timeline lines with right-aligned seconds", () => {
@@ -407,5 +455,77 @@ describe("lab: dnsmasq config from the edge site renderer", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("lab: the enrolled machine's re-boot", () => {
+    // What a passing re-boot looks like, through the same parsers the orchestrator uses.
+    const serial = [
+        "Booting from ROM...",
+        "iPXE 1.0.0+git-20190125.36a4c85-5.1 -- Open Source Network Boot Firmware -- http",
+        "lab-edge-01 at site lab already got its config, enrollment 1: booting from the l",
+        "ocal disk",
+        "Could not boot image: Error 0x00000001 (http://ipxe.org/00000001)",
+        "No more network devices",
+        "Press Ctrl-B for the iPXE command line...Booting from Hard Disk...",
+        "Boot failed: could not read the boot disk",
+        "Booting from Floppy...",
+        "No bootable device.",
+    ];
+    const audit =
+        '{"level":"info","reqId":"r7","event":"enrolled_local_boot","site":"lab","mac":"52:54:00:00:02:01","machine":"lab-edge-01","enrollment":1,"enrolledTicketRef":"413664d38db2"}';
+    const parsed = (): Array<LabEvent | BootServiceEvent> => {
+        const events: Array<LabEvent | BootServiceEvent> = [];
+        for (const line of serial.slice(0, 2)) events.push(...[parseSerialLine(line, false)].filter((e) => e !== undefined));
+        events.push(parseBootServiceLine(audit)!);
+        for (const line of serial.slice(2)) events.push(...[parseSerialLine(line, false)].filter((e) => e !== undefined));
+        return events;
+    };
+    const counts = { ticketsIssued: 1, keysMinted: 1, configsServed: 1 };
+    const good = (): LocalRebootObservation => ({ machine: "lab-edge-01", enrolledTicketRef: "413664d38db2", events: parsed(), before: { ...counts }, after: { ...counts } });
+    const failed = (o: LocalRebootObservation): string[] => checkLocalReboot(o).filter((r) => !r.ok).map((r) => r.name);
+
+    it("passes a local boot that issued nothing, and names the firmware's next devices", () => {
+        const results = checkLocalReboot(good());
+        assert.deepEqual(results.filter((r) => !r.ok), []);
+        assert.equal(results.length, 6);
+        const firmware = results.find((r) => r.name.includes("next boot device"));
+        assert.equal(firmware?.detail, "SeaBIOS: Booting from Hard Disk → Booting from Floppy → No bootable device.");
+    });
+
+    it("fails when the service issued a ticket, minted a key or served a config during the re-boot", () => {
+        assert.deepEqual(failed({ ...good(), after: { ...counts, ticketsIssued: 2 } }), ["re-boot: no ticket issued"]);
+        assert.deepEqual(failed({ ...good(), after: { ...counts, keysMinted: 2 } }), ["re-boot: no key minted, no config served, no kernel loaded"]);
+        assert.deepEqual(failed({ ...good(), after: { ...counts, configsServed: 2 } }), ["re-boot: no key minted, no config served, no kernel loaded"]);
+        const withTicket = good();
+        withTicket.events = [
+            ...withTicket.events,
+            { kind: "ticket-issued", site: "lab", machine: "lab-edge-01", mac: "52:54:00:00:02:01", ticketRef: "ffff", remote: "10.77.0.10" },
+            { kind: "asset-served", name: "vmlinuz", status: 200, bytes: 1, remote: "10.77.0.10" },
+        ];
+        assert.deepEqual(failed(withTicket), ["re-boot: no ticket issued", "re-boot: no key minted, no config served, no kernel loaded"]);
+    });
+
+    it("fails without the audit event, or when it cites an enrollment other than this run's", () => {
+        const name = "re-boot: machine script is the local-boot script (audit event enrolled_local_boot)";
+        assert.deepEqual(failed({ ...good(), events: parsed().filter((e) => e.kind !== "local-boot") }), [name]);
+        assert.deepEqual(failed({ ...good(), enrolledTicketRef: "000000000000" }), [name]);
+        assert.deepEqual(failed({ ...good(), enrolledTicketRef: undefined }), [name]);
+        const other = failed({ ...good(), machine: "lab-edge-02" });
+        assert.ok(other.includes(name) && other.includes("re-boot: iPXE ran the local-boot script (serial console)"), "another machine's local boot does not count");
+    });
+
+    it("fails when iPXE never ran the script or the firmware never moved on after it", () => {
+        const noEcho = parsed().filter((e) => e.kind !== "serial-local-boot");
+        assert.deepEqual(failed({ ...good(), events: noEcho }), [
+            "re-boot: iPXE ran the local-boot script (serial console)",
+            "re-boot: iPXE left the script and gave control back to the firmware",
+            "re-boot: the firmware went on to the next boot device",
+        ]);
+        // SeaBIOS's "Booting from ROM" before iPXE and "Boot failed" lines are not a next device.
+        const stuck = parsed().filter((e) => !(e.kind === "serial-firmware" && (e.text.startsWith("Booting from") || e.text.startsWith("No bootable"))) || e.text === "Booting from ROM");
+        assert.deepEqual(failed({ ...good(), events: stuck }), ["re-boot: the firmware went on to the next boot device"]);
+        const noExit = parsed().filter((e) => e.kind !== "serial-ipxe-exit");
+        assert.deepEqual(failed({ ...good(), events: noExit }), ["re-boot: iPXE left the script and gave control back to the firmware"]);
     });
 });

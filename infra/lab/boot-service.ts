@@ -147,6 +147,8 @@ export type BootServiceEvent =
     | { kind: "site-script"; site: string; remote: string }
     | { kind: "ticket-issued"; site: string; machine: string; mac: string; uuid?: string; arch?: string; platform?: string; ticketRef: string; remote: string }
     | { kind: "unknown-machine"; site: string; mac: string; recorded: boolean; seenCount?: number; remote: string }
+    /** `enrolled_local_boot`: the machine already got a config for its generation; sent to its disk, nothing issued. */
+    | { kind: "local-boot"; site: string; machine: string; mac: string; enrollment?: number; enrolledTicketRef?: string; remote: string }
     | { kind: "config-served"; machine: string; mac: string; keyId: string; ticketRef: string; configSha256: string; remote: string }
     | { kind: "config-refused"; event: string; machine?: string; ticketRef?: string; remote: string }
     | { kind: "request-failed"; event: string; detail: string }
@@ -214,6 +216,16 @@ export function parseBootServiceLine(line: string, addresses?: RequestAddresses)
                 mac: s(j.mac),
                 recorded: j.recorded === true,
                 ...(typeof j.seenCount === "number" ? { seenCount: j.seenCount } : {}),
+                remote,
+            };
+        case "enrolled_local_boot":
+            return {
+                kind: "local-boot",
+                site: s(j.site),
+                machine: s(j.machine),
+                mac: s(j.mac),
+                ...(typeof j.enrollment === "number" ? { enrollment: j.enrollment } : {}),
+                ...(s(j.enrolledTicketRef) ? { enrolledTicketRef: s(j.enrolledTicketRef) } : {}),
                 remote,
             };
         case "config_served":

@@ -3,6 +3,8 @@
  * Talos YAML for that machine. Pure: takes the config text and expectations, returns results.
  */
 import { parseAllDocuments } from "yaml";
+import type { BootServiceEvent } from "./boot-service";
+import type { LabEvent } from "./events";
 
 export interface CheckResult {
     name: string;
@@ -113,5 +115,89 @@ export function checkTalosConfig(text: string, expect: ConfigExpectations): Chec
     );
     add("TS_AUTH_ONCE=true", envValue(env, "TS_AUTH_ONCE") === "true", `TS_AUTH_ONCE = ${JSON.stringify(envValue(env, "TS_AUTH_ONCE"))}`);
     add("TS_HOSTNAME", envValue(env, "TS_HOSTNAME") === expect.hostname, `TS_HOSTNAME = ${JSON.stringify(envValue(env, "TS_HOSTNAME"))}`);
+    return results;
+}
+
+/** What the lab saw while the enrolled machine booted a second time. */
+export interface LocalRebootObservation {
+    /** Inventory name of the machine that booted again. */
+    machine: string;
+    /** Ticket of the first boot's config; the enrollment the service cites must be that one. */
+    enrolledTicketRef: string | undefined;
+    /** Events of the second boot (service audit events, serial console, asset server), in arrival order. */
+    events: ReadonlyArray<LabEvent | BootServiceEvent>;
+    /** Run-wide counts taken before the second boot started and after its VM was stopped. */
+    before: RunCounts;
+    after: RunCounts;
+}
+
+/** Run-wide counters the second boot must not move. */
+export interface RunCounts {
+    /** `ticket_issued` audit events. */
+    ticketsIssued: number;
+    /** Keys the fake Tailscale API minted. */
+    keysMinted: number;
+    /** `config_served` audit events. */
+    configsServed: number;
+}
+
+/**
+ * The re-boot of an enrolled machine (decision 0101): the machine script is the local-boot
+ * script (`enrolled_local_boot`), iPXE runs it and hands control back to the firmware, and
+ * nothing is issued: no ticket, no key, no config, no kernel download.
+ */
+export function checkLocalReboot(o: LocalRebootObservation): CheckResult[] {
+    const results: CheckResult[] = [];
+    const add = (name: string, ok: boolean, detail: string): void => {
+        results.push({ name, ok, detail });
+    };
+    const audit = o.events.find((e): e is Extract<BootServiceEvent, { kind: "local-boot" }> => e.kind === "local-boot" && e.machine === o.machine);
+    add(
+        "re-boot: machine script is the local-boot script (audit event enrolled_local_boot)",
+        audit !== undefined && o.enrolledTicketRef !== undefined && audit.enrolledTicketRef === o.enrolledTicketRef,
+        audit === undefined
+            ? `no enrolled_local_boot for ${o.machine}`
+            : `enrollment ${audit.enrollment ?? "?"} by ticket ${audit.enrolledTicketRef ?? "-"}, first boot's ticket ${o.enrolledTicketRef ?? "-"}`,
+    );
+
+    const echoed = o.events.findIndex((e) => e.kind === "serial-local-boot" && e.machine === o.machine);
+    const echo = o.events[echoed];
+    add(
+        "re-boot: iPXE ran the local-boot script (serial console)",
+        echo?.kind === "serial-local-boot",
+        echo?.kind === "serial-local-boot" ? `"${echo.machine} at site ${echo.site} already got its config, enrollment ${echo.enrollment}…"` : "no local-boot message on the console",
+    );
+
+    // Only what follows the script counts: SeaBIOS also says "Booting from ROM" before iPXE runs.
+    const after = echoed >= 0 ? o.events.slice(echoed + 1) : [];
+    const exits = after.filter((e): e is Extract<LabEvent, { kind: "serial-ipxe-exit" }> => e.kind === "serial-ipxe-exit");
+    add(
+        "re-boot: iPXE left the script and gave control back to the firmware",
+        exits.length > 0,
+        exits.length > 0 ? exits.map((e) => e.text).join("; ") : "no iPXE exit after the local-boot script",
+    );
+    const nextDevice = after.filter(
+        (e): e is Extract<LabEvent, { kind: "serial-firmware" }> => e.kind === "serial-firmware" && !/^Boot failed/.test(e.text) && e.text !== "Booting from ROM",
+    );
+    add(
+        "re-boot: the firmware went on to the next boot device",
+        nextDevice.length > 0,
+        nextDevice.length > 0 ? `SeaBIOS: ${nextDevice.map((e) => e.text).join(" → ")}` : "no SeaBIOS boot-device message after the local-boot script",
+    );
+
+    const tickets = o.events.filter((e) => e.kind === "ticket-issued").length;
+    add(
+        "re-boot: no ticket issued",
+        tickets === 0 && o.after.ticketsIssued === o.before.ticketsIssued,
+        `ticket_issued ${o.before.ticketsIssued} before, ${o.after.ticketsIssued} after`,
+    );
+
+    const leaked = o.events.filter((e) => e.kind === "config-served" || e.kind === "asset-served" || e.kind === "serial-kernel").map((e) => e.kind);
+    add(
+        "re-boot: no key minted, no config served, no kernel loaded",
+        leaked.length === 0 && o.after.keysMinted === o.before.keysMinted && o.after.configsServed === o.before.configsServed,
+        `keys minted ${o.before.keysMinted} before, ${o.after.keysMinted} after; config_served ${o.before.configsServed} → ${o.after.configsServed}` +
+            (leaked.length > 0 ? `; seen: ${[...new Set(leaked)].join(", ")}` : ""),
+    );
     return results;
 }

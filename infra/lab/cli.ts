@@ -39,8 +39,9 @@ Rehearses an edge machine's network boot through the real chain, offline, on thi
 a private network namespace with a bridge, dnsmasq (config rendered by infra/edge-host),
 the boot service (embedded store, lab inventory, fake Tailscale key API), a static asset
 server and QEMU VMs that boot DHCP -> iPXE -> site script -> machine script -> kernel +
-initramfs -> talos.config fetch. Prints a timeline, runs checks, tears everything down and
-ends with "lab: PASS ..." (exit 0) or "lab: FAIL <reason>" (exit 1).
+initramfs -> talos.config fetch. The same machine then boots again and must be sent to its
+local disk (enrolled: no ticket, no key). Prints a timeline, runs checks, tears everything
+down and ends with "lab: PASS ..." (exit 0) or "lab: FAIL <reason>" (exit 1).
 
 Options:
   --help                 Show this help.

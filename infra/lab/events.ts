@@ -14,6 +14,12 @@ export type LabEvent =
     | { kind: "serial-ipxe"; text: string }
     | { kind: "serial-kernel"; version: string }
     | { kind: "serial-cmdline"; configUrl?: string }
+    /** The boot service's local-boot script, echoed by iPXE (infra/boot-server/src/ipxe.ts renderLocalBootScript). */
+    | { kind: "serial-local-boot"; machine: string; site: string; enrollment: number }
+    /** iPXE giving control back ("Could not boot image: Error 0x00000001 …" after `exit 1`, "No more network devices"). */
+    | { kind: "serial-ipxe-exit"; text: string }
+    /** SeaBIOS choosing or failing a boot device ("Booting from …", "Boot failed: …", "No bootable device."). */
+    | { kind: "serial-firmware"; text: string }
     | { kind: "standin-url"; configUrl: string }
     | { kind: "standin-lease"; ip: string }
     | { kind: "standin-result"; ok: boolean; detail: string }
@@ -102,6 +108,13 @@ export function parseSerialLine(line: string, inConfig: boolean): LabEvent | und
     }
     if (/^iPXE \S+ -- Open Source Network Boot Firmware/.test(clean.trim())) return { kind: "serial-ipxe", text: "iPXE started" };
     if (/Operation not supported/.test(clean)) return { kind: "serial-ipxe", text: clean.trim() };
+    // Only the start of the echo: SeaBIOS copies the 80-column text screen, so the rest may wrap.
+    const local = /(?:^|\s)([a-z0-9-]+) at site ([a-z0-9-]+) already got its config, enrollment (\d+)\b/.exec(clean);
+    if (local) return { kind: "serial-local-boot", machine: local[1]!, site: local[2]!, enrollment: Number(local[3]) };
+    const ipxeExit = /(Could not boot image: .*?|No more network devices)\s*$/.exec(clean);
+    if (ipxeExit) return { kind: "serial-ipxe-exit", text: ipxeExit[1]! };
+    const firmware = /(No bootable device\.?|Boot failed: [^.\r]*|Booting from [^.\r]*)/.exec(clean);
+    if (firmware) return { kind: "serial-firmware", text: firmware[1]!.trim() };
     return undefined;
 }
 

@@ -5,8 +5,10 @@
  * Everything runs in a private network namespace (10.77.0.0/24 on a bridge, plus the
  * namespace's own loopback): dnsmasq with the config rendered by infra/edge-host, the boot
  * service on its embedded store, a static asset server, the fake Tailscale API, and QEMU VMs
- * on tap devices. Teardown (processes by PID and process group, the namespace, the work dir)
- * runs on success, failure, Ctrl-C, SIGTERM and uncaught errors.
+ * on tap devices. VM 1 boots twice: first to its config, then, enrolled, to the local-boot
+ * script that hands it back to the firmware (decision 0101). Teardown (processes by PID and
+ * process group, the namespace, the work dir) runs on success, failure, Ctrl-C, SIGTERM and
+ * uncaught errors.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -33,7 +35,7 @@ import {
     RequestAddresses,
 } from "./boot-service";
 import { createPgliteStore } from "../boot-server/src/store/pglite";
-import { checkTalosConfig, CheckResult } from "./checks";
+import { checkLocalReboot, checkTalosConfig, CheckResult, RunCounts } from "./checks";
 import { LabOptions, parseLabArgs, USAGE } from "./cli";
 import { labDnsmasqConfig } from "./dnsmasq";
 import {
@@ -56,6 +58,7 @@ import {
     namespaceOwnerPid,
     namespaceSetupCommands,
     qemuArgs,
+    REBOOT_WATCH_SECONDS,
     UNKNOWN_VM,
     VmSpec,
 } from "./plan";
@@ -326,6 +329,7 @@ function concernsVm(vm: VmRecord, e: LabEvent | BootServiceEvent): boolean {
         case "dhcp-ack":
         case "ticket-issued":
         case "unknown-machine":
+        case "local-boot":
         case "config-served":
             return e.mac.toLowerCase() === vm.spec.mac;
         case "site-script":
@@ -348,6 +352,16 @@ function describe(vm: VmRecord, e: LabEvent | BootServiceEvent): string | undefi
             return `site script      GET /v1/sites/${e.site}/boot.ipxe (site token checked)`;
         case "ticket-issued":
             return `machine script   known machine ${e.machine} (${e.arch ?? "?"}/${e.platform ?? "?"}), ticket ${e.ticketRef} issued`;
+        case "local-boot":
+            return `machine script   enrolled machine ${e.machine} (enrollment ${e.enrollment ?? "?"}, config by ticket ${e.enrolledTicketRef ?? "?"}) → local boot (no ticket)`;
+        case "serial-local-boot":
+            return `iPXE             local-boot script: "${e.machine} at site ${e.site} already got its config, enrollment ${e.enrollment}: …"`;
+        case "serial-ipxe-exit":
+            return `iPXE exited      ${e.text}${e.text.startsWith("No more") ? " → back to SeaBIOS" : ""}`;
+        case "serial-firmware":
+            // SeaBIOS names a boot device before iPXE runs too; only what follows the local-boot script
+            // matters, and its "Boot failed: could not read the boot disk" after each absent device is noise.
+            return has(vm, "serial-local-boot") && !e.text.startsWith("Boot failed") ? `firmware         SeaBIOS: ${e.text}` : undefined;
         case "unknown-machine":
             return `machine script   unknown MAC ${e.mac} → ${e.recorded ? "recorded as pending" : "NOT recorded"} (seen ${e.seenCount ?? "?"}×), wait-and-retry script`;
         case "asset-served":
@@ -578,6 +592,41 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
         check("second fetch of the same ticket refused", false, "the talos.config URL was not seen on the serial console");
     }
 
+    // Re-boot: the same machine (MAC and SMBIOS UUID) network-boots again, as an installed node
+    // whose firmware tries the network first does on every boot (decision 0101).
+    const runCounts = (): RunCounts => ({
+        ticketsIssued: bus.history.filter((h) => h.event.kind === "ticket-issued").length,
+        keysMinted: bus.history.filter((h) => h.event.kind === "key-minted").length,
+        configsServed: bus.history.filter((h) => h.event.kind === "config-served").length,
+    });
+    const before = runCounts();
+    const again = startVm(ctx, { name: "vm1-reboot", mac: KNOWN_MACHINE.mac, uuid: KNOWN_MACHINE.uuid, tap: "tap1", memoryMiB: assets.memoryMiB, accel });
+    // The lab VM has no disk: SeaBIOS tries the hard disk and floppy, then halts at "No bootable
+    // device." (QEMU's default reboot-timeout), so the lab stops QEMU itself.
+    const firmwareMovedOn = (): boolean => {
+        const i = again.events.findIndex((e) => e.event.kind === "serial-local-boot");
+        return i >= 0 && again.events.slice(i + 1).some((e) => e.event.kind === "serial-firmware" && e.event.text.startsWith("No bootable device"));
+    };
+    await waitFor("vm1 re-boot to leave iPXE", () => (firmwareMovedOn() || again.exitCode !== undefined ? true : undefined), {
+        timeoutMs: REBOOT_WATCH_SECONDS * 1000,
+        intervalMs: 100,
+        signal: ctx.signal,
+    }).catch((err: Error) => {
+        if (ctx.signal.aborted) throw err;
+    });
+    const rebootSeconds = ((Date.now() - again.start) / 1000).toFixed(1);
+    await res.stop(again.proc!);
+    out.say(`vm1-reboot: ${firmwareMovedOn() ? "SeaBIOS found no bootable device (it has no disk)" : `no "No bootable device" within ${REBOOT_WATCH_SECONDS} s`}; stopped after ${rebootSeconds} s`);
+    checks.push(
+        ...checkLocalReboot({
+            machine: KNOWN_MACHINE.name,
+            enrolledTicketRef: served?.ticketRef,
+            events: again.events.map((e) => e.event),
+            before,
+            after: runCounts(),
+        }),
+    );
+
     // VM 2: a MAC the inventory does not know.
     if (ctx.opts.secondVm) {
         const vm2 = startVm(ctx, { name: "vm2", mac: UNKNOWN_VM.mac, uuid: UNKNOWN_VM.uuid, tap: "tap2", memoryMiB: 256, accel });
@@ -615,7 +664,7 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
         throw new LabFailure(`${failed} of ${checks.length} checks failed, first: ${first.name} (${first.detail})`);
     }
     return {
-        text: `${kind}: DHCP → iPXE → site script → machine script → kernel+initramfs → talos.config in ${bootSeconds} s; ${checks.length}/${checks.length} checks`,
+        text: `${kind}: DHCP → iPXE → site script → machine script → kernel+initramfs → talos.config in ${bootSeconds} s; re-boot → local boot (no ticket, no key) in ${rebootSeconds} s; ${checks.length}/${checks.length} checks`,
     };
 }
 

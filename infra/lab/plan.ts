@@ -40,6 +40,12 @@ export const UNKNOWN_VM = {
     uuid: "7a6b0e2c-1d3f-4c5a-9e8b-000000000299",
 };
 
+/**
+ * Bound on the enrolled machine's second boot, seconds. Under TCG it reaches the local-boot
+ * script in ~3 s and SeaBIOS gives up on the (absent) disk right after.
+ */
+export const REBOOT_WATCH_SECONDS = 20;
+
 export const DHCP_RANGE = { start: `${LAB_SUBNET_PREFIX}.100`, end: `${LAB_SUBNET_PREFIX}.150` };
 
 /** Namespace names carry the orchestrator PID so a stale one (crashed run) can be recognised. */
