@@ -7,7 +7,7 @@
  * `{preAuthKey: {id, key, user, reusable, ephemeral, used, expiration, createdAt, aclTags}}`.
  * Nodes must be pointed at the server: `TS_EXTRA_ARGS=--login-server=<url>` (exposed as `loginServer`).
  */
-import { KeyMinter, KeyMintError, MintRequest, MintedKey } from "./types";
+import { KeyMinter, KeyMintError, MAX_KEY_EXPIRY_SECONDS, MintRequest, MintedKey } from "./types";
 import {
     DEFAULT_RETRY_POLICY,
     RetryPolicy,
@@ -17,7 +17,6 @@ import {
     validateTags,
 } from "./http";
 
-export const HEADSCALE_MAX_EXPIRY_SECONDS = 3600;
 
 export interface HeadscaleKeyMinterOptions {
     /** Headscale server URL, e.g. `https://hs.example` (http only for loopback). */
@@ -68,7 +67,7 @@ export class HeadscaleKeyMinter implements KeyMinter {
         }
         this.user = opts.user;
         this.tags = validateTags(opts.tags, "keyBackend.tags");
-        this.expirySeconds = validateExpirySeconds(opts.expirySeconds, "keyBackend.expirySeconds", HEADSCALE_MAX_EXPIRY_SECONDS);
+        this.expirySeconds = validateExpirySeconds(opts.expirySeconds, "keyBackend.expirySeconds", MAX_KEY_EXPIRY_SECONDS);
         if (!opts.apiKey) throw new Error(`HEADSCALE_API_KEY is required for keyBackend.kind = "headscale"`);
         this.apiKey = opts.apiKey;
         this.fetchFn = opts.fetch ?? fetch;

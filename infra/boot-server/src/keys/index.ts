@@ -7,12 +7,9 @@ import { TailscaleKeyMinter, DEFAULT_TAILSCALE_API_BASE_URL, DEFAULT_TAILNET } f
 import { HeadscaleKeyMinter } from "./headscale";
 import { StaticKeyMinter } from "./static";
 
-export { KeyMintError } from "./types";
+export { KeyMintError, MAX_KEY_EXPIRY_SECONDS } from "./types";
 export type { KeyMinter, MintRequest, MintedKey } from "./types";
 export { TailscaleKeyMinter, HeadscaleKeyMinter, StaticKeyMinter };
-
-/** Upper bound for per-boot key lifetime: a key only needs to outlive one boot (ADR 0010). */
-export const MAX_KEY_EXPIRY_SECONDS = 3600;
 
 /** Tailscale SaaS: keys minted through an OAuth client (scope `auth_keys`). */
 export interface TailscaleKeyBackendSettings {

@@ -11,7 +11,7 @@
  *   must carry tags matching the OAuth client's tags. `description`: at most 50 characters,
  *   alphanumerics, hyphens and spaces.
  */
-import { KeyMinter, KeyMintError, MintRequest, MintedKey } from "./types";
+import { KeyMinter, KeyMintError, MAX_KEY_EXPIRY_SECONDS, MintRequest, MintedKey } from "./types";
 import {
     DEFAULT_RETRY_POLICY,
     RetryPolicy,
@@ -26,7 +26,6 @@ export const DEFAULT_TAILSCALE_API_BASE_URL = "https://api.tailscale.com";
 export const DEFAULT_TAILNET = "-";
 /** Refresh the access token this long before the server says it expires (clock skew, request time). */
 export const TOKEN_REFRESH_MARGIN_SECONDS = 60;
-export const TAILSCALE_MAX_EXPIRY_SECONDS = 3600;
 const OAUTH_SCOPE = "auth_keys";
 const DESCRIPTION_MAX_CHARS = 50;
 
@@ -88,7 +87,7 @@ export class TailscaleKeyMinter implements KeyMinter {
         }
         this.tailnet = opts.tailnet;
         this.tags = validateTags(opts.tags, "keyBackend.tags");
-        this.expirySeconds = validateExpirySeconds(opts.expirySeconds, "keyBackend.expirySeconds", TAILSCALE_MAX_EXPIRY_SECONDS);
+        this.expirySeconds = validateExpirySeconds(opts.expirySeconds, "keyBackend.expirySeconds", MAX_KEY_EXPIRY_SECONDS);
         if (!opts.clientId) throw new Error(`TS_OAUTH_CLIENT_ID is required for keyBackend.kind = "tailscale"`);
         if (!opts.clientSecret) throw new Error(`TS_OAUTH_CLIENT_SECRET is required for keyBackend.kind = "tailscale"`);
         this.clientId = opts.clientId;

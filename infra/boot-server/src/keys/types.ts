@@ -24,6 +24,9 @@ export interface KeyMinter {
     mint(req: MintRequest): Promise<MintedKey>;
 }
 
+/** Upper bound for per-boot key lifetime: a key only needs to outlive one boot (ADR 0010). */
+export const MAX_KEY_EXPIRY_SECONDS = 3600;
+
 /** Raised by a backend; `message` must never contain a credential or key. */
 export class KeyMintError extends Error {
     constructor(message: string, readonly status?: number) {
