@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { PROJECT } from "../stacks/model";
-import { formatCidr, parseCidr } from "../stacks/net";
+import { formatCidr, parseCidr } from "../model/net";
 
 /** Talos apid: talosctl and the Talos provider. */
 export const TALOS_API_PORT = 50000;

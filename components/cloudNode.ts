@@ -14,7 +14,7 @@ import * as gcp from "@pulumi/gcp";
 import * as tailscale from "@pulumi/tailscale";
 import * as talos from "@pulumiverse/talos";
 import { NodeRole, PROJECT, TAILNET_IPV4_CIDR } from "../stacks/model";
-import { cidrContains, parseCidr, parseIp } from "../stacks/net";
+import { cidrContains, parseCidr, parseIp } from "../model/net";
 
 /**
  * How the Pulumi runner reaches each node's Talos API (50000) and the Kubernetes API (6443):

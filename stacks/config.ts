@@ -47,7 +47,7 @@ import {
     parseIp,
     parseIPv4,
     parseIPv4Cidr,
-} from "./net";
+} from "../model/net";
 
 /** Raw stack config as Pulumi hands it to the program. */
 export interface RawStackConfig {

@@ -16,7 +16,7 @@ import {
     parseIPv4,
     parseIPv4Cidr,
     parseIPv6,
-} from "../stacks/net";
+} from "../model/net";
 
 const cidr = (s: string) => {
     const c = parseCidr(s);
