@@ -11,9 +11,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tailscale from "@pulumi/tailscale";
-import type { BootSettingsInput, BootSiteInput } from "../infra/boot-server/src/settings";
-import type { KeyBackendSettings } from "../infra/boot-server/src/keys";
-import type { Architecture, BootServiceConfig, EdgeSiteConfig, TailnetConfig } from "../stacks/model";
+import { inventoryFromSites, siteBootUrl, type BootSettingsInput, type KeyBackendSettings } from "../model/bootContract";
+import type { Architecture, BootServiceConfig, EdgeSiteConfig, TailnetConfig } from "./model";
+import { edgeKernelArgs } from "../lib/talos/kernelArgs";
 
 /** Kernel and initramfs of the edge schematic for one architecture. */
 export interface BootAssetUrls {
@@ -50,21 +50,17 @@ export interface BootServiceArgs {
     assets: pulumi.Input<Partial<Record<Architecture, BootAssetUrls>>>;
     /** Installer image for `machine.install.image` (`factory.talos.dev/metal-installer/<id>:<version>`). */
     installerImage: pulumi.Input<string>;
-    /** Kernel arguments after `talos.platform=metal` and the console arguments. Default: Talos's defaults. */
+    /** Talos version of the edge boot assets, e.g. "v1.12.4"; picks Image Factory's metal kernel arguments. */
+    talosVersion: string;
+    /**
+     * Kernel arguments after `talos.platform=metal` and the console arguments. Default: Image
+     * Factory's metal command line for `talosVersion` without its platform and console arguments
+     * (`edgeKernelArgs`, lib/talos/kernelArgs.ts).
+     */
     kernelArgs?: string[];
     /** The packed service source; a Promise is fine (the bundle is built while the program runs). */
     source: pulumi.Input<BootServiceSource>;
 }
-
-/** Talos's own default kernel arguments for metal (pkg/machinery/kernel DefaultArgs). */
-export const TALOS_DEFAULT_KERNEL_ARGS: readonly string[] = [
-    "init_on_alloc=1",
-    "slab_nomerge=",
-    "pti=on",
-    "consoleblank=0",
-    "nvme_core.io_timeout=4294967295",
-    "printk.devkmsg=on",
-];
 
 /** The label the policy pack uses to find the boot service. */
 export const BOOT_SERVICE_ROLE_LABEL = { "talos-cloud-edge-role": "boot-service" } as const;
@@ -87,24 +83,7 @@ export function serviceAccountId(prefix: string, role: string): string {
     return `${id.slice(0, 30 - role.length - 8).replace(/-+$/, "")}-${hash}-${role}`;
 }
 
-/** The service's inventory: the same entries that drive the DHCP leases and the VMs. */
-export function inventoryFromSites(sites: EdgeSiteConfig[]): BootSiteInput[] {
-    return sites.map((site) => ({
-        name: site.name,
-        machines: site.machines.map((m) => ({
-            name: m.name,
-            mac: m.mac,
-            ...(m.uuid !== undefined ? { uuid: m.uuid } : {}),
-            ...(m.serial !== undefined ? { serial: m.serial } : {}),
-            arch: m.arch,
-            ...(m.installDisk !== undefined ? { installDisk: m.installDisk } : {}),
-            ...(m.diskSelector !== undefined ? { diskSelector: m.diskSelector } : {}),
-            labels: m.labels,
-            taints: m.taints,
-            ...(m.enrollment !== undefined ? { enrollment: m.enrollment } : {}),
-        })),
-    }));
-}
+export { inventoryFromSites, siteBootUrl };
 
 /** The non-secret key backend parameters the service receives in BOOT_SETTINGS. */
 export function keyBackendSettings(service: BootServiceConfig, tailnet: TailnetConfig): KeyBackendSettings {
@@ -152,11 +131,6 @@ export function bootSettings(args: {
         keyBackend: keyBackendSettings(args.service, args.tailnet),
         sites: inventoryFromSites(args.sites),
     };
-}
-
-/** The per-site URL DHCP hands to iPXE. It carries the site token, so it is a secret. */
-export function siteBootUrl(serviceUrl: string, site: string, token: string): string {
-    return `${serviceUrl.replace(/\/+$/, "")}/v1/sites/${encodeURIComponent(site)}/boot.ipxe?token=${encodeURIComponent(token)}`;
 }
 
 /** Whether the service needs a shared database: more than one instance cannot share PGlite. */
@@ -286,7 +260,9 @@ export class BootService extends pulumi.ComponentResource {
                 sites: args.sites,
                 assets,
                 installerImage,
-                kernelArgs: args.kernelArgs ?? TALOS_DEFAULT_KERNEL_ARGS,
+                // What Image Factory's cmdline-metal-<arch> says for these assets; the service
+                // adds talos.platform, the console arguments and talos.config around it.
+                kernelArgs: args.kernelArgs ?? edgeKernelArgs(args.talosVersion, Object.keys(assets) as Architecture[]),
             })));
 
         this.service = new gcp.cloudrunv2.Service(`${name}-service`, {

@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import { PROJECT } from "../stacks/model";
+import { PROJECT } from "./model";
 import { formatCidr, parseCidr } from "../model/net";
 
 /** Talos apid: talosctl and the Talos provider. */

@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as tailscale from "@pulumi/tailscale";
 import * as talos from "@pulumiverse/talos";
-import { NodeRole, PROJECT, TAILNET_IPV4_CIDR } from "../stacks/model";
+import { NodeRole, PROJECT, TAILNET_IPV4_CIDR } from "./model";
 import { cidrContains, parseCidr, parseIp } from "../model/net";
 
 /**
@@ -70,6 +70,11 @@ export interface CloudNodeArgs {
     tailnetJoinTimeout?: string;
     /** Bound on each Talos API operation (create/update of the apply), Go duration. Default "10m". */
     talosApiTimeout?: string;
+    /**
+     * Steps that must finish before a config change is applied (the cluster's Kubernetes
+     * upgrade, which moves versions node by node itself); may be a promise of them. Default [].
+     */
+    configureAfter?: pulumi.Input<pulumi.Resource[]>;
 }
 
 /** The instance's one-to-one NAT address as GCE reports it. */
@@ -188,6 +193,9 @@ export class CloudNode extends pulumi.ComponentResource {
             // A rebuilt instance boots with the user-data recorded at first creation (ignoreChanges);
             // re-applying on a new instance id brings it to the current config at once.
             replacementTrigger: this.instance.instanceId,
+            // A new Kubernetes version reaches the nodes through upgrade-k8s first; the apply then
+            // only confirms it. Nothing in the apply's inputs comes from that step.
+            dependsOn: args.configureAfter ?? [],
         });
 
         this.registerOutputs({

@@ -18,26 +18,16 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
-import { EdgeHostConfig, EdgeSiteConfig, PROJECT } from "../stacks/model";
-import {
-    DnsmasqOptions,
-    EdgeHostPaths,
-    IPXE_USER_CLASS,
-    STAGED_FILES,
-    checkEdgeNetwork,
-    contentHash,
-    edgeHostPaths,
-    normaliseMac,
-    remoteBashCommand,
-    renderDnsmasqConf,
-    renderDnsmasqUnit,
-    renderInstallScript,
-    renderNetworkSetupScript,
-    renderNetworkTeardownScript,
-    renderNetworkUnit,
-    renderPreflightScript,
-    renderUninstallScript,
-} from "../infra/edge-host/render";
+import { EdgeHostConfig, EdgeSiteConfig, PROJECT } from "./model";
+import { checkMac as normaliseMac } from "../infra/edge-host/checks";
+import { DnsmasqOptions, IPXE_USER_CLASS, renderDnsmasqConf } from "../infra/edge-host/dnsmasq";
+import { STAGED_FILES, renderInstallScript, renderUninstallScript } from "../infra/edge-host/install";
+import { renderNetworkSetupScript, renderNetworkTeardownScript } from "../infra/edge-host/network";
+import { EdgeHostPaths, edgeHostPaths } from "../infra/edge-host/paths";
+import { renderPreflightScript } from "../infra/edge-host/preflight";
+import { contentHash, remoteBashCommand } from "../infra/edge-host/shell";
+import { checkEdgeNetwork } from "../infra/edge-host/site";
+import { renderDnsmasqUnit, renderNetworkUnit } from "../infra/edge-host/units";
 import { EdgeVm, edgeVmPlan } from "./edgeVm";
 
 /** A custom iPXE build (infra/ipxe/build.sh) to serve over TFTP instead of the host's package. */

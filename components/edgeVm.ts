@@ -10,19 +10,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
-import { EdgeMachineConfig, EdgeSiteConfig, EdgeVmConfig, PROJECT } from "../stacks/model";
-import {
-    NVRAM_DIR,
-    OVMF_CODE,
-    OVMF_VARS_TEMPLATE,
-    lvDevicePath,
-    normaliseMac,
-    remoteBashCommand,
-    renderDomainXmlPreview,
-    renderEdgeVmXslt,
-    renderLvCreateScript,
-    renderLvRemoveScript,
-} from "../infra/edge-host/render";
+import { EdgeMachineConfig, EdgeSiteConfig, EdgeVmConfig, PROJECT } from "./model";
+import { checkMac as normaliseMac } from "../infra/edge-host/checks";
+import { NVRAM_DIR, OVMF_CODE, OVMF_VARS_TEMPLATE, renderDomainXmlPreview, renderEdgeVmXslt } from "../infra/edge-host/libvirt";
+import { lvDevicePath, renderLvCreateScript, renderLvRemoveScript } from "../infra/edge-host/lvm";
+import { remoteBashCommand } from "../infra/edge-host/shell";
 
 const GIB = 1024 * 1024 * 1024;
 

@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
-import { PROJECT, TailscaleAuth } from "../stacks/model";
+import { PROJECT, TailscaleAuth } from "./model";
 
 /** Tailscale's upper bound the stack config also enforces (one day). */
 export const MAX_KEY_EXPIRY_SECONDS = 86_400;

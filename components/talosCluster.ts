@@ -15,7 +15,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "@pulumiverse/talos";
 import { parse, stringify } from "yaml";
-import { NodeRole, PROJECT } from "../stacks/model";
+import { NodeRole, PROJECT } from "./model";
 import { CloudNode, TalosApiAccess } from "./cloudNode";
 import {
     clusterPatch,
@@ -25,6 +25,10 @@ import {
     nodeIdentityPatch,
     tailscalePatch,
 } from "../lib/talos/patches";
+import { kubernetesUpgradeCommand, nodeRemovalCommand, nodeUpgradeCommand } from "./dayTwoCommands";
+import { credentialExpiry, CredentialExpiry } from "../infra/day-two/certificates";
+import { rolloutOrder } from "../infra/day-two/rollout";
+import { DAY_TWO_DEFAULTS, DayTwoConfig, TALOSCONFIG_RENEWAL } from "../infra/day-two/settings";
 
 export interface TalosClusterNodeArgs {
     /** Node name from stack config (`cloudNodes[].name`). */
@@ -95,6 +99,17 @@ export interface TalosClusterArgs {
     gce: TalosClusterGceArgs;
     /** Cloud nodes in declaration order; the first control plane bootstraps etcd. */
     nodes: TalosClusterNodeArgs[];
+    /**
+     * Day-two bounds (upgrade, health, drain, reset) and the kubeconfig renewal window
+     * (docs/decisions/0007-day-two-operations.md). Default `DAY_TWO_DEFAULTS` (infra/day-two/settings.ts).
+     */
+    dayTwo?: DayTwoConfig;
+}
+
+/** When the admin credentials expire and from when a `pulumi up` renews them. */
+export interface CredentialsExpiry {
+    kubeconfig: CredentialExpiry;
+    talosconfig: CredentialExpiry;
 }
 
 /** Summary of one cloud node for stack outputs. */
@@ -211,6 +226,16 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly healthGateDependencies: pulumi.Resource[];
     /** Per-node names and addresses. */
     public readonly nodeSummaries: pulumi.Output<CloudNodeSummary[]>;
+    /** `talosctl upgrade-k8s` on a changed `kubernetesVersion`; undefined when the version is Talos's default. */
+    public readonly kubernetesUpgrade?: pulumi.Resource;
+    /** One Talos upgrade step per node, in rollout order (control planes, then workers), each after the previous. */
+    public readonly upgrades: pulumi.Resource[];
+    /** One scale-down step per node (its `delete` drains and resets the node before its instance goes), in rollout order. */
+    public readonly removals: pulumi.Resource[];
+    /** Names (`cloudNodes[].name`) of the control planes, recorded so the next update can check a scale-down. */
+    public readonly controlPlaneNames: string[];
+    /** Expiry and renewal start of the kubeconfig and talosconfig client certificates. */
+    public readonly credentialsExpiry: pulumi.Output<CredentialsExpiry>;
 
     constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:talos:TalosCluster`, name, {}, opts);
@@ -218,6 +243,13 @@ export class TalosCluster extends pulumi.ComponentResource {
         const healthTimeout = requireGoDuration("cluster.healthTimeout", args.healthTimeout);
         const apiTimeout = requireGoDuration("talosApiTimeout", args.talosApiTimeout ?? "10m");
         const joinTimeout = requireGoDuration("tailnetJoinTimeout", args.tailnetJoinTimeout ?? "10m");
+        const dayTwo = args.dayTwo ?? DAY_TWO_DEFAULTS;
+        // The Kubernetes upgrade must finish before any node's config moves to the new version
+        // (upgrade-k8s goes control plane first, then kubelets, health-gated; an apply would move
+        // every node at once). It needs the control planes' addresses, which exist only once
+        // their CloudNodes do, so the applies wait for a promise of it, settled below.
+        let releaseApplies: (after: pulumi.Resource[]) => void = () => undefined;
+        const appliesAfter = new Promise<pulumi.Resource[]>((resolve) => (releaseApplies = resolve));
 
         this.secrets = new talos.machine.Secrets(`${name}-secrets`, { talosVersion: args.talosContract }, {
             parent: this,
@@ -282,6 +314,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 talosApiAccess: args.talosApiAccess,
                 tailnetJoinTimeout: joinTimeout,
                 talosApiTimeout: apiTimeout,
+                configureAfter: appliesAfter,
             }, { parent: this });
         });
         const byName = new Map(this.nodes.map((n, i) => [args.nodes[i].name, n]));
@@ -303,6 +336,8 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.kubeconfigResource = new talos.cluster.Kubeconfig(`${name}-kubeconfig`, {
             node: bootstrapNode.talosApiAddress,
             clientConfiguration: this.clientConfiguration,
+            // Any update inside this window before expiry issues a new client certificate.
+            certificateRenewalDuration: requireGoDuration("dayTwo.kubeconfigRenewal", dayTwo.kubeconfigRenewal),
             timeouts: { create: apiTimeout, update: apiTimeout },
         }, {
             parent: this,
@@ -354,6 +389,68 @@ export class TalosCluster extends pulumi.ComponentResource {
             tailnetIp,
         }))));
 
+        // Day two (docs/decisions/0007-day-two-operations.md).
+        this.controlPlaneNames = plan.controlPlanes.map((n) => n.name);
+        const controlPlaneApiAddresses = pulumi.all(controlPlaneNodes.map((n) => n.talosApiAddress));
+        if (args.kubernetesVersion !== undefined) {
+            const k8sPlan = bootstrapNode.talosApiAddress.apply((controlPlaneAddress) => ({
+                version: args.kubernetesVersion!,
+                controlPlaneAddress,
+                cloudNodes: args.nodes.map((n) => n.hostname),
+                timeout: requireGoDuration("dayTwo.kubernetesUpgradeTimeout", dayTwo.kubernetesUpgradeTimeout),
+                healthTimeout: dayTwo.healthTimeout,
+            }));
+            this.kubernetesUpgrade = kubernetesUpgradeCommand(`${name}-kubernetes-upgrade`, k8sPlan, { talosconfig: this.talosconfig }, { parent: this });
+        }
+        releaseApplies(this.kubernetesUpgrade ? [this.kubernetesUpgrade] : []);
+
+        const credentials = { talosconfig: this.talosconfig, kubeconfig: this.kubeconfig };
+        this.upgrades = [];
+        this.removals = [];
+        for (const { spec, node } of rolloutOrder(args.nodes.map((spec, i) => ({ spec, node: this.nodes[i], role: spec.role })))) {
+            const target = pulumi.all([node.talosApiAddress, args.cloudInstallerImage, controlPlaneApiAddresses]);
+            const upgradePlan = target.apply(([address, installerImage, cps]) => ({
+                node: node.hostname,
+                role: spec.role,
+                address,
+                installerImage,
+                controlPlaneAddresses: cps,
+                upgradeTimeout: requireGoDuration("dayTwo.upgradeTimeout", dayTwo.upgradeTimeout),
+                healthTimeout: requireGoDuration("dayTwo.healthTimeout", dayTwo.healthTimeout),
+                location: "cloud",
+            }));
+            const previousUpgrade = this.upgrades[this.upgrades.length - 1];
+            this.upgrades.push(nodeUpgradeCommand(`${name}-${spec.name}-upgrade`, upgradePlan, credentials, {
+                parent: node,
+                // One node at a time in rollout order, each after its own config is applied: no
+                // step consumes another's output, so the order is stated. A failed step stops every
+                // later one; the next `pulumi up` resumes with it.
+                dependsOn: [...(previousUpgrade ? [previousUpgrade] : []), node.configurationApply],
+            }));
+            const removalPlan = target.apply(([address, , cps]) => ({
+                node: node.hostname,
+                role: spec.role,
+                address,
+                controlPlaneAddresses: cps,
+                drainTimeout: requireGoDuration("dayTwo.drainTimeout", dayTwo.drainTimeout),
+                resetTimeout: requireGoDuration("dayTwo.resetTimeout", dayTwo.resetTimeout),
+                location: "cloud",
+            }));
+            const previousRemoval = this.removals[this.removals.length - 1];
+            this.removals.push(nodeRemovalCommand(`${name}-${spec.name}-removal`, removalPlan, credentials, {
+                parent: node,
+                // Deleted before the instance (its `delete` drains and resets the node first), and,
+                // on `pulumi destroy`, workers before control planes, one at a time.
+                dependsOn: [...(previousRemoval ? [previousRemoval] : []), node.instance],
+            }));
+        }
+
+        this.credentialsExpiry = pulumi.unsecret(pulumi.all([this.kubeconfigResource.kubernetesClientConfiguration, this.secrets.clientConfiguration])
+            .apply(([k8s, os]) => ({
+                kubeconfig: credentialExpiry(k8s?.clientCertificate, dayTwo.kubeconfigRenewal),
+                talosconfig: credentialExpiry(os?.clientCertificate, TALOSCONFIG_RENEWAL),
+            })));
+
         this.registerOutputs({
             clusterEndpoint: this.clusterEndpoint,
             edgeClusterEndpoint: this.edgeClusterEndpoint,
@@ -362,6 +459,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             edgeWorkerConfig: this.edgeWorkerConfig,
             healthy: this.healthy,
             nodes: this.nodeSummaries,
+            credentialsExpiry: this.credentialsExpiry,
         });
     }
 }

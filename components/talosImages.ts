@@ -2,15 +2,20 @@
  * Talos images from Image Factory: the cloud and edge schematics, their installer references and
  * boot-asset URLs, and the GCE image imported from the factory's `gcp-amd64.raw.tar.gz`.
  *
- * The seed did the import by hand (curl, gsutil, gcloud). Here the tarball becomes a bucket object
- * whose source is the factory URL itself, and the compute image is created from that object
- * (docs/decisions/0003-gcp-image-import.md).
+ * The seed did the import by hand (curl, gsutil, gcloud). Here a small dynamic resource copies
+ * the tarball from the factory into a staging bucket once per content-addressed URL, and the
+ * compute image is created from that object (docs/decisions/0003-gcp-image-import.md). Nothing
+ * is downloaded at preview or on an update that leaves the URL alone.
+ *
+ * Schematic IDs are computed locally (lib/talos/schematic.ts), so the image and object names
+ * are known at preview; the factory's registration must agree with them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as talos from "@pulumiverse/talos";
-import { stringify } from "yaml";
-import { Architecture, PROJECT } from "../stacks/model";
+import { confirmSchematicId, schematicId, schematicYaml } from "../lib/talos/schematic";
+import { GcsObjectFromUrl } from "./gcsObjectFromUrl";
+import { Architecture, PROJECT } from "./model";
 
 export interface TalosImagesArgs {
     /** Cluster name (DNS label); prefixes the compute image name and family. */
@@ -43,15 +48,6 @@ export interface EdgeBootAssets {
     installer: string;
 }
 
-/** The Image Factory schematic (customization only: no kernel args, so nothing secret can leak into it). */
-export function schematicYaml(extensions: string[]): string {
-    const bad = extensions.filter((e) => !/^[a-z0-9-]+\/[a-z0-9._-]+$/.test(e));
-    if (bad.length > 0) {
-        throw new Error(`images: ${JSON.stringify(bad)} are not official extension names like "siderolabs/tailscale"`);
-    }
-    return stringify({ customization: { systemExtensions: { officialExtensions: [...new Set(extensions)].sort() } } });
-}
-
 /**
  * GCE image name: content-addressed by version and schematic so a new schematic creates a new
  * image beside the old one. At most 63 characters, lower case, `[a-z]([-a-z0-9]*[a-z0-9])?`.
@@ -79,9 +75,11 @@ export function gcsObjectUrl(bucket: string, objectName: string): string {
 export class TalosImages extends pulumi.ComponentResource {
     public readonly cloudSchematic: talos.imagefactory.Schematic;
     public readonly edgeSchematic: talos.imagefactory.Schematic;
-    /** Cloud schematic ID (64 hex). */
+    /** Schematic IDs computed locally (64 hex each), known at preview. */
+    public readonly schematicIds: { cloud: string; edge: string };
+    /** Cloud schematic ID as Image Factory registered it (equal to `schematicIds.cloud`, or the program fails). */
     public readonly cloudSchematicId: pulumi.Output<string>;
-    /** Edge schematic ID (64 hex). */
+    /** Edge schematic ID as Image Factory registered it (equal to `schematicIds.edge`, or the program fails). */
     public readonly edgeSchematicId: pulumi.Output<string>;
     /** `factory.talos.dev/gcp-installer/<cloud schematic>:<version>`. */
     public readonly cloudInstallerImage: pulumi.Output<string>;
@@ -92,13 +90,14 @@ export class TalosImages extends pulumi.ComponentResource {
     /** Factory URL of the GCP disk tarball. */
     public readonly gcpDiskImageUrl: pulumi.Output<string>;
     public readonly bucket: gcp.storage.Bucket;
-    public readonly diskObject: gcp.storage.BucketObject;
+    /** The factory's GCP tarball, copied into the bucket once per URL. */
+    public readonly diskObject: GcsObjectFromUrl;
     public readonly gcpImage: gcp.compute.Image;
 
     constructor(name: string, args: TalosImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:talos:TalosImages`, name, {}, opts);
-        const cloudSchematicYaml = schematicYaml(args.cloudExtensions);
-        const edgeSchematicYaml = schematicYaml(args.edgeExtensions);
+        this.schematicIds = { cloud: schematicId(args.cloudExtensions), edge: schematicId(args.edgeExtensions) };
+        const { cloud: cloudId, edge: edgeId } = this.schematicIds;
         const architectures = [...new Set(args.edgeArchitectures ?? ["amd64"])];
 
         const factory = new talos.Provider(`${name}-factory`, {
@@ -106,14 +105,15 @@ export class TalosImages extends pulumi.ComponentResource {
         }, { parent: this });
         const viaFactory = { parent: this, provider: factory };
 
-        this.cloudSchematic = new talos.imagefactory.Schematic(`${name}-cloud`, { schematic: cloudSchematicYaml }, viaFactory);
-        this.edgeSchematic = new talos.imagefactory.Schematic(`${name}-edge`, { schematic: edgeSchematicYaml }, viaFactory);
-        this.cloudSchematicId = this.cloudSchematic.id;
-        this.edgeSchematicId = this.edgeSchematic.id;
+        // Registering makes the factory serve assets for the schematic; its ID must be ours.
+        this.cloudSchematic = new talos.imagefactory.Schematic(`${name}-cloud`, { schematic: schematicYaml(args.cloudExtensions) }, viaFactory);
+        this.edgeSchematic = new talos.imagefactory.Schematic(`${name}-edge`, { schematic: schematicYaml(args.edgeExtensions) }, viaFactory);
+        this.cloudSchematicId = this.cloudSchematic.id.apply((id) => confirmSchematicId("cloud", cloudId, id));
+        this.edgeSchematicId = this.edgeSchematic.id.apply((id) => confirmSchematicId("edge", edgeId, id));
 
         const gcpUrls = talos.imagefactory.getUrlsOutput({
             talosVersion: args.talosVersion,
-            schematicId: this.cloudSchematic.id,
+            schematicId: this.cloudSchematicId,
             platform: "gcp",
             architecture: "amd64",
         }, viaFactory).urls;
@@ -122,7 +122,7 @@ export class TalosImages extends pulumi.ComponentResource {
 
         const edgeUrls = architectures.map((architecture) => talos.imagefactory.getUrlsOutput({
             talosVersion: args.talosVersion,
-            schematicId: this.edgeSchematic.id,
+            schematicId: this.edgeSchematicId,
             platform: "metal",
             architecture,
         }, viaFactory).urls);
@@ -145,20 +145,23 @@ export class TalosImages extends pulumi.ComponentResource {
             labels: { cluster: args.clusterName, purpose: "talos-images" },
         }, { parent: this });
 
-        // The engine streams the factory URL into the object; see decision 0003 for the cost of
-        // hashing a remote asset on each run and why that beat a curl|gcloud command.
-        this.diskObject = new gcp.storage.BucketObject(`${name}-gcp-disk`, {
+        // Copied once per URL (version + schematic); the URL comes through the registered
+        // schematic, so the copy waits for the factory to know it. The gcp provider's own token
+        // authorizes the upload; a fresh one each run is not a change.
+        const objectName = diskObjectName(args.talosVersion, cloudId);
+        this.diskObject = new GcsObjectFromUrl(`${name}-gcp-disk`, {
+            sourceUrl: gcpUrls.diskImage,
             bucket: this.bucket.name,
-            name: this.cloudSchematic.id.apply((id) => diskObjectName(args.talosVersion, id)),
-            source: gcpUrls.diskImage.apply((url) => new pulumi.asset.RemoteAsset(url)),
+            objectName,
             contentType: "application/gzip",
-        }, { parent: this });
+            accessToken: gcp.organizations.getClientConfigOutput({ parent: this }).accessToken,
+        }, { parent: this, deletedWith: this.bucket });
 
         this.gcpImage = new gcp.compute.Image(`${name}-gcp`, {
-            name: this.cloudSchematic.id.apply((id) => gcpImageName(args.clusterName, args.talosVersion, id)),
+            name: gcpImageName(args.clusterName, args.talosVersion, cloudId),
             family: `${args.clusterName}-talos`.slice(0, 63),
-            description: pulumi.interpolate`Talos ${args.talosVersion}, Image Factory schematic ${this.cloudSchematic.id}`,
-            rawDisk: { source: pulumi.all([this.diskObject.bucket, this.diskObject.outputName]).apply(([b, o]) => gcsObjectUrl(b, o)) },
+            description: `Talos ${args.talosVersion}, Image Factory schematic ${cloudId}`,
+            rawDisk: { source: pulumi.all([this.diskObject.bucket, this.diskObject.objectName]).apply(([b, o]) => gcsObjectUrl(b, o)) },
             // UEFI_COMPATIBLE lets instances run as Shielded VMs (vTPM, integrity monitoring).
             guestOsFeatures: [{ type: "VIRTIO_SCSI_MULTIQUEUE" }, { type: "UEFI_COMPATIBLE" }],
             labels: { cluster: args.clusterName, "talos-version": args.talosVersion.toLowerCase().replace(/[^a-z0-9_-]/g, "-") },

@@ -4,11 +4,12 @@
  * tests call it directly with a parsed stack file, so the whole cloud graph builds offline.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Architecture, StackConfig } from "./model";
+import { Architecture, StackConfig } from "../components/model";
 import { CloudNetwork } from "../components/cloudNetwork";
 import { TalosImages } from "../components/talosImages";
 import { Tailnet } from "../components/tailnet";
-import { CloudNodeSummary, TalosCluster } from "../components/talosCluster";
+import { CloudNodeSummary, CredentialsExpiry, TalosCluster } from "../components/talosCluster";
+import { dayTwoOf } from "../infra/day-two/settings";
 import { TalosApiAccess } from "../components/cloudNode";
 
 /** Everything `composeCloud` built, for the edge composition and for stack outputs. */
@@ -43,6 +44,8 @@ export interface CloudStackOutputs {
     gcpImage: pulumi.Output<string>;
     /** "public" or "tailnet": where the runner reached the nodes. */
     talosApiAccess: string;
+    /** When the kubeconfig and talosconfig client certificates expire, and from when `pulumi up` renews them. */
+    credentials: pulumi.Output<CredentialsExpiry>;
 }
 
 /** GCE instance name, Talos hostname and tailnet hostname of a cloud node. */
@@ -129,6 +132,7 @@ export function composeCloud(cfg: StackConfig, opts?: pulumi.ComponentResourceOp
             externalAddress: network.addresses[n.name].external,
             tailnetAuthKey: tailnet.authKeys[n.hostname],
         })),
+        dayTwo: dayTwoOf(cfg),
     }, pulumi.mergeOptions(opts ?? {}, { providers: [tailnet.provider] }));
 
     return {
@@ -147,6 +151,7 @@ export function composeCloud(cfg: StackConfig, opts?: pulumi.ComponentResourceOp
             edgeClusterEndpoint: cluster.edgeClusterEndpoint,
             gcpImage: images.gcpImage.selfLink,
             talosApiAccess: access,
+            credentials: cluster.credentialsExpiry,
         },
     };
 }

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BootAssetUrls, BootService, BootServiceSource } from "../components/bootService";
 import { EdgeSite } from "../components/edgeSite";
 import { CloudHandles } from "./cloud";
-import { Architecture, StackConfig } from "./model";
+import { Architecture, StackConfig } from "../components/model";
 
 /** Everything `composeEdge` built. */
 export interface EdgeHandles {
@@ -58,6 +58,7 @@ export function composeEdge(
         baseWorkerConfig: cloud.cluster.edgeWorkerConfig,
         assets: cloud.images.edgeBootAssets.apply(bootAssetsOf),
         installerImage: cloud.images.edgeInstallerImage,
+        talosVersion: cfg.cluster.talosVersion,
         source,
     }, opts);
 

@@ -7,6 +7,7 @@ import { packBootServer } from "../infra/boot-server/pack";
 import { composeCloud } from "./cloud";
 import { readStackConfig } from "./config";
 import { composeEdge } from "./edge";
+import { checkedControlPlanes, composeDayTwo, previousControlPlanes } from "./dayTwo";
 
 // Config: one validated StackConfig; a bad stack file fails here, listing every problem.
 const cfg = readStackConfig();
@@ -20,6 +21,11 @@ const cloud = composeCloud(cfg);
 // there is an edge to serve.
 const edge = cfg.edgeSites.length > 0 ? composeEdge(cfg, cloud, packBootServer()) : undefined;
 // ---------------------------------------------------------------------------------------
+
+// Day two (docs/decisions/0007-day-two-operations.md): edge machines managed after they join,
+// the Talos rollout continued over the tailnet, scale-down steps, the readiness gate. The
+// scale-down check compares the control planes with the ones the last update recorded.
+const dayTwo = composeDayTwo(cfg, cloud, edge);
 
 // Cloud outputs. `pulumi stack output kubeconfig --show-secrets > kubeconfig`.
 export const kubeconfig = cloud.outputs.kubeconfig;
@@ -36,3 +42,10 @@ export const talosApiAccess = cloud.outputs.talosApiAccess;
 export const bootServiceUrl = edge?.outputs.bootServiceUrl;
 export const siteBootUrls = edge?.outputs.siteBootUrls;
 export const edgeLeases = edge?.outputs.edgeLeases;
+
+// Day-two outputs. `controlPlanes` is read back by the next update (a failed scale-down check
+// fails the program here, before anything is deleted); `credentials` says when the kubeconfig
+// and talosconfig expire and from when `pulumi up` renews them.
+export const controlPlanes = checkedControlPlanes(previousControlPlanes(), cloud.cluster.controlPlaneNames);
+export const edgeMachines = dayTwo.edgeMachines;
+export const credentials = cloud.outputs.credentials;

@@ -8,10 +8,9 @@ import {
     inventoryFromSites,
     serviceAccountId,
     siteBootUrl,
-    TALOS_DEFAULT_KERNEL_ARGS,
 } from "../components/bootService";
 import { parseBootSettings } from "../infra/boot-server/src/settings";
-import { StackConfig } from "../stacks/model";
+import { StackConfig } from "../components/model";
 import { findResource, inputIsSecret, isSecret, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
 import { devStackConfig, twoSitesStackConfig } from "./stackFiles";
 
@@ -36,6 +35,7 @@ function argsFor(cfg: StackConfig, extra: Partial<BootServiceArgs> = {}): BootSe
         baseWorkerConfig: pulumi.secret(BASE_CONFIG),
         assets: ASSETS,
         installerImage: INSTALLER,
+        talosVersion: "v1.12.4",
         source: { path: "/nonexistent/boot-server.tar.gz", sha256: "ab".repeat(32) },
         ...extra,
     };
@@ -118,7 +118,10 @@ describe("BootService", () => {
         // The service validates its own settings at start-up; what the stack renders must pass.
         const parsed = parseBootSettings(settings);
         assert.strictEqual(parsed.sites[0].machines[0].installDisk, "/dev/vda");
-        assert.deepStrictEqual(parsed.kernelArgs, [...TALOS_DEFAULT_KERNEL_ARGS]);
+        // Image Factory's cmdline-metal-amd64 for v1.12.4 without talos.platform and console.
+        assert.deepStrictEqual(parsed.kernelArgs, [
+            "init_on_alloc=1", "slab_nomerge", "pti=on", "consoleblank=0", "nvme_core.io_timeout=4294967295", "printk.devkmsg=on", "selinux=1", "module.sig_enforce=1",
+        ]);
     });
 
     it("generates one token per site and exposes each site URL only as a secret", async () => {
@@ -218,6 +221,7 @@ describe("bootService pure helpers", () => {
             installDisk: "/dev/vda",
             labels: {},
             taints: {},
+            enrollment: 1,
         });
     });
 

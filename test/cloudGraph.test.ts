@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parseAllDocuments } from "yaml";
 import { cloudNodeHostname, composeCloud, edgeArchitectures, talosApiAccessFor } from "../stacks/cloud";
-import { StackConfig } from "../stacks/model";
+import { StackConfig } from "../components/model";
 import {
     engineRegistration,
     fakeTailnetIp,
@@ -54,7 +54,8 @@ describe("stacks/cloud: the dev stack's cloud graph", () => {
             "pulumi:providers:talos": 1,
             "talos:imageFactory/schematic:Schematic": 2,
             "gcp:storage/bucket:Bucket": 1,
-            "gcp:storage/bucketObject:BucketObject": 1,
+            // The factory's GCP tarball, copied once per URL (components/gcsObjectFromUrl.ts).
+            "pulumi-nodejs:dynamic/talos-cloud-edge:GcsObjectFromUrl": 1,
             "gcp:compute/image:Image": 1,
             "pulumi:providers:tailscale": 1,
             "tailscale:index/tailnetKey:TailnetKey": 2,

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { RawStackConfig, StackConfigError, parseStackConfig, readRawStackConfig, readStackConfig } from "../stacks/config";
 import { isSecret, valueOf } from "./mocks";
-import { DEV_STACK_FILE, FAKE_SECRETS, TWO_SITES_STACK_FILE, devStackConfig, loadStackFile, twoSitesStackConfig } from "./stackFiles";
+import { DEV_STACK_FILE, FILLED_DEV_STACK_FILE, FAKE_SECRETS, TWO_SITES_STACK_FILE, devStackConfig, loadStackFile, twoSitesStackConfig } from "./stackFiles";
 
 const NS = "talos-cloud-edge";
 
@@ -16,7 +16,7 @@ const SECRET_VALUES = [
     "ssh-password-in-yaml-1313",
 ];
 
-const dev = (secrets?: Record<string, string>) => loadStackFile(DEV_STACK_FILE, secrets);
+const dev = (secrets?: Record<string, string>) => loadStackFile(FILLED_DEV_STACK_FILE, secrets);
 const twoSites = () => loadStackFile(TWO_SITES_STACK_FILE);
 
 /** Applies `edit` to the parsed JSON value of a structured key (or creates it from undefined). */
@@ -61,6 +61,48 @@ function onlyProblem(raw: RawStackConfig): string {
 }
 
 describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
+    it("refuses the seed file as shipped, naming every unfilled placeholder and what to put there", () => {
+        const problems = problemsOf(loadStackFile(DEV_STACK_FILE));
+        const expected: Array<[string, RegExp]> = [
+            ["talos-cloud-edge:gcp.adminCidrs[0]", /documentation range 203\.0\.113\.0\/24.*administrators connect from/],
+            ["talos-cloud-edge:tailnet.oauthClientId", /placeholder left from the example stack file; put your own value there/],
+            ["talos-cloud-edge:edgeSites[0].host.address", /reserved example domain "kvm-host\.example\.internal"; put the real host name or address/],
+            ["talos-cloud-edge:edgeSites[0].host.hostKey", /placeholder left from the example stack file/],
+        ];
+        for (const [key, message] of expected) {
+            assert.ok(problems.some((p) => p.startsWith(`${key}: `) && message.test(p)), `${key} not reported as ${message}:\n${problems.join("\n")}`);
+        }
+        assert.strictEqual(problems.length, expected.length, problems.join("\n"));
+    });
+
+    it("the filled-in test copy differs from the seed file only in those placeholder values", () => {
+        const seed = loadStackFile(DEV_STACK_FILE).values;
+        const filled = loadStackFile(FILLED_DEV_STACK_FILE).values;
+        assert.deepStrictEqual(Object.keys(filled).sort(), Object.keys(seed).sort());
+        const changed = Object.keys(seed).filter((k) => seed[k] !== filled[k]).sort();
+        assert.deepStrictEqual(changed, ["talos-cloud-edge:edgeSites", "talos-cloud-edge:gcp", "talos-cloud-edge:tailnet"]);
+        const unfill = (text: string): string =>
+            text
+                .replace("kFAKE11CNTRL", "REPLACE_WITH_OAUTH_CLIENT_ID")
+                .replace("kvm-host.lab.internal", "kvm-host.example.internal")
+                .replace("AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyForTheDevStackOnlyForTests000000000", "AAAA...REPLACE")
+                .replace("81.2.69.0/24", "203.0.113.0/24");
+        for (const k of changed) {
+            assert.strictEqual(unfill(filled[k]), seed[k], k);
+        }
+    });
+
+    it("refuses placeholders wherever they are written, and documentation ranges in admin CIDRs", () => {
+        const raw = edit(dev(), "cluster", (c) => ({ ...c, certSans: ["k8s.example.com"] }));
+        assert.match(onlyProblem(raw), /^talos-cloud-edge:cluster\.certSans\[0\]: "k8s\.example\.com" names the reserved example domain/);
+        for (const doc of ["192.0.2.0/24", "198.51.100.7/32", "203.0.113.128/25"]) {
+            const bad = edit(dev(), "gcp", (g) => ({ ...g, adminCidrs: [doc] }));
+            assert.match(onlyProblem(bad), /adminCidrs\[0\]: .* is inside the documentation range/, doc);
+        }
+        const fine = edit(dev(), "gcp", (g) => ({ ...g, adminCidrs: ["198.51.99.0/24", "203.0.0.0/16"] }));
+        assert.doesNotThrow(() => parseStackConfig(fine), "ranges beside or around a documentation range are real ranges");
+    });
+
     const cfg = devStackConfig();
 
     it("yields the seed's cluster and derives the Talos contract", () => {
@@ -80,7 +122,7 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
             region: "europe-west4",
             zone: "europe-west4-a",
             subnetCidr: "10.1.0.0/24",
-            adminCidrs: ["203.0.113.0/24"],
+            adminCidrs: ["81.2.69.0/24"],
             allowWorldAdmin: false,
         });
     });
@@ -94,8 +136,8 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
 
     it("yields the seed's schematic extensions and the default factory", () => {
         assert.deepStrictEqual(cfg.images, {
-            cloudExtensions: ["siderolabs/tailscale", "siderolabs/gcp-guest-agent"],
-            edgeExtensions: ["siderolabs/tailscale"],
+            cloudExtensions: ["siderolabs/tailscale"],
+            edgeExtensions: ["siderolabs/qemu-guest-agent", "siderolabs/tailscale"],
             factoryUrl: "https://factory.talos.dev",
         });
     });
@@ -110,7 +152,7 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
         if (auth.kind !== "oauth") {
             return;
         }
-        assert.strictEqual(auth.clientId, "REPLACE_WITH_OAUTH_CLIENT_ID");
+        assert.strictEqual(auth.clientId, "kFAKE11CNTRL");
         assert.strictEqual(await valueOf(auth.clientSecret), FAKE_SECRETS.tailscaleOauthClientSecret);
         assert.strictEqual(await isSecret(auth.clientSecret), true);
     });
@@ -133,12 +175,12 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
         const site = cfg.edgeSites[0];
         assert.strictEqual(site.name, "site-1");
         assert.deepStrictEqual(site.host, {
-            address: "kvm-host.example.internal",
+            address: "kvm-host.lab.internal",
             port: 22,
             user: "root",
-            hostKey: "ssh-ed25519 AAAA...REPLACE",
+            hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyForTheDevStackOnlyForTests000000000",
             uplinkInterface: "eno1",
-            libvirtUri: "qemu+ssh://root@kvm-host.example.internal:22/system?sshauth=agent,privkey",
+            libvirtUri: "qemu+ssh://root@kvm-host.lab.internal:22/system?sshauth=agent,privkey",
         });
         assert.deepStrictEqual(site.bridge, {
             name: "setup02-edge",
@@ -168,6 +210,7 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
                 installDisk: "/dev/vda",
                 labels: {},
                 taints: {},
+                enrollment: 1,
                 vm: { vcpu: 4, memoryMiB: 8192, diskSizeGb: 20, firmware: "uefi" },
             },
         ]);
@@ -208,12 +251,12 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
 
     it("builds a headscale key backend with its API key as a secret", async () => {
         const raw = edit(dev({ ...FAKE_SECRETS, headscaleApiKey: SECRET_VALUES[2] }), "bootService", () => ({
-            keyBackend: { kind: "headscale", url: "https://headscale.example.com/", user: 7 },
+            keyBackend: { kind: "headscale", url: "https://headscale.lab.internal/", user: 7 },
         }));
         const backend = parseStackConfig(raw).bootService.keyBackend;
         assert.strictEqual(backend.kind, "headscale");
         if (backend.kind === "headscale") {
-            assert.strictEqual(backend.url, "https://headscale.example.com");
+            assert.strictEqual(backend.url, "https://headscale.lab.internal");
             // `pulumi config set --path` stores integer-looking values as numbers.
             assert.strictEqual(backend.user, "7");
             assert.strictEqual(await isSecret(backend.apiKey), true);
@@ -228,7 +271,7 @@ describe("stack config: test/fixtures/Pulumi.two-sites.yaml", () => {
         assert.deepStrictEqual(
             cfg.edgeSites.map((s) => [s.name, s.host.address, s.bridge.subnetCidr, s.machines.map((m) => m.name)]),
             [
-                ["site-a", "kvm-a.example.internal", "10.0.20.0/24", ["edge-a-1"]],
+                ["site-a", "kvm-a.lab.internal", "10.0.20.0/24", ["edge-a-1"]],
                 ["site-b", "192.0.2.20", "10.0.30.0/24", ["edge-b-1"]],
             ],
         );
@@ -305,12 +348,12 @@ describe("stack config: rejected configs", () => {
             return s;
         });
         assert.strictEqual(parseStackConfig(bumped).edgeSites[0].machines[0].enrollment, 2, "a valid generation is kept");
-        assert.strictEqual(parseStackConfig(dev()).edgeSites[0].machines[0].enrollment, undefined, "absent stays absent (the service defaults it to 1)");
+        assert.strictEqual(parseStackConfig(dev()).edgeSites[0].machines[0].enrollment, 1, "absent means generation 1, as in the boot service");
     });
 
     it("a bad host name and a bad node name", () => {
         let raw = edit(dev(), "edgeSites", (s) => {
-            s[0].host.address = "kvm_host.example.internal";
+            s[0].host.address = "kvm_host.lab.internal";
             return s;
         });
         raw = edit(raw, "nodes", (n) => {
@@ -319,7 +362,7 @@ describe("stack config: rejected configs", () => {
         });
         assert.deepStrictEqual(problemsOf(raw), [
             `${NS}:nodes[1].name: "Worker_1" is not a valid DNS label; use lower-case letters, digits and hyphens, starting and ending with a letter or digit (e.g. "worker-1")`,
-            `${NS}:edgeSites[0].host.address: "kvm_host.example.internal" is neither an IP address nor a valid host name; use e.g. "192.0.2.10" or "kvm-host.example.internal"`,
+            `${NS}:edgeSites[0].host.address: "kvm_host.lab.internal" is neither an IP address nor a valid host name; use e.g. "10.0.0.5" or "kvm-host.lab.internal"`,
         ]);
     });
 
@@ -394,11 +437,11 @@ describe("stack config: rejected configs", () => {
     });
 
     it("0.0.0.0/0 in adminCidrs without allowWorldAdmin, accepted with it", () => {
-        const world = edit(dev(), "gcp", (g) => ({ ...g, adminCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }));
+        const world = edit(dev(), "gcp", (g) => ({ ...g, adminCidrs: ["81.2.69.0/24", "0.0.0.0/0"] }));
         assert.match(onlyProblem(world), /^talos-cloud-edge:gcp\.adminCidrs\[1\]: "0\.0\.0\.0\/0" opens the Talos API \(50000\) and Kubernetes API \(6443\) to the whole internet; .* allowWorldAdmin: true/);
         const optedIn = edit(world, "gcp", (g) => ({ ...g, allowWorldAdmin: true }));
         const cfg = parseStackConfig(optedIn);
-        assert.deepStrictEqual(cfg.gcp.adminCidrs, ["203.0.113.0/24", "0.0.0.0/0"]);
+        assert.deepStrictEqual(cfg.gcp.adminCidrs, ["81.2.69.0/24", "0.0.0.0/0"]);
         assert.strictEqual(cfg.gcp.allowWorldAdmin, true);
     });
 
@@ -523,7 +566,7 @@ describe("stack config: rejected configs", () => {
     });
 
     it("the headscale key backend without its API key", () => {
-        const raw = edit(dev(), "bootService", () => ({ keyBackend: { kind: "headscale", url: "https://headscale.example.com" } }));
+        const raw = edit(dev(), "bootService", () => ({ keyBackend: { kind: "headscale", url: "https://headscale.lab.internal" } }));
         assert.match(onlyProblem(raw), /^talos-cloud-edge:headscaleApiKey: missing; talos-cloud-edge:bootService\.keyBackend\.kind is "headscale", so run `pulumi config set --secret headscaleApiKey <value>`/);
     });
 
@@ -571,7 +614,7 @@ describe("stack config: rejected configs", () => {
         });
         assert.deepStrictEqual(problemsOf(raw), [
             `${NS}:edgeSites[1].name: "site-a" is already used by ${NS}:edgeSites[0].name; give every site its own name`,
-            `${NS}:edgeSites[1].bridge.name: "edge-a" is already used on host kvm-a.example.internal by ${NS}:edgeSites[0].bridge.name; sites on one host need distinct bridge names`,
+            `${NS}:edgeSites[1].bridge.name: "edge-a" is already used on host kvm-a.lab.internal by ${NS}:edgeSites[0].bridge.name; sites on one host need distinct bridge names`,
         ]);
     });
 
@@ -678,7 +721,7 @@ describe("stack config: readStackConfig from the Pulumi runtime", () => {
     });
 
     it("reads config and the secret-key list set through the runtime", async () => {
-        const raw = loadStackFile(DEV_STACK_FILE);
+        const raw = loadStackFile(FILLED_DEV_STACK_FILE);
         pulumi.runtime.setAllConfig(raw.values, [...raw.secretKeys]);
         const back = readRawStackConfig();
         assert.deepStrictEqual([...back.secretKeys], [`${NS}:tailscaleOauthClientSecret`]);
@@ -688,7 +731,7 @@ describe("stack config: readStackConfig from the Pulumi runtime", () => {
     });
 
     it("rejects a secret that the runtime does not list as secret", () => {
-        const raw = loadStackFile(DEV_STACK_FILE);
+        const raw = loadStackFile(FILLED_DEV_STACK_FILE);
         pulumi.runtime.setAllConfig(raw.values, []);
         assert.throws(
             () => readStackConfig(),

@@ -8,7 +8,7 @@ import { parseAllDocuments } from "yaml";
 import { parseStackConfig } from "../stacks/config";
 import { composeCloud } from "../stacks/cloud";
 import { composeEdge } from "../stacks/edge";
-import { StackConfig } from "../stacks/model";
+import { StackConfig } from "../components/model";
 import { parseBaseConfig, renderMachineConfig } from "../infra/boot-server/src/machine-config";
 import { parseBootSettings } from "../infra/boot-server/src/settings";
 import { findResource, isSecret, Registered, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";

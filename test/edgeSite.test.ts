@@ -4,8 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeSite, edgeHostConnection, edgeSiteLeases, validateEdgeSite } from "../components/edgeSite";
-import { IPXE_USER_CLASS, edgeHostPaths, renderDnsmasqUnit, renderNetworkSetupScript, renderNetworkTeardownScript, renderNetworkUnit } from "../infra/edge-host/render";
-import { EdgeSiteConfig } from "../stacks/model";
+import { IPXE_USER_CLASS } from "../infra/edge-host/dnsmasq";
+import { renderNetworkSetupScript, renderNetworkTeardownScript } from "../infra/edge-host/network";
+import { edgeHostPaths } from "../infra/edge-host/paths";
+import { renderDnsmasqUnit, renderNetworkUnit } from "../infra/edge-host/units";
+import { EdgeSiteConfig } from "../components/model";
 import { Registered, findResource, inputIsSecret, registered, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
 import { devStackConfig, twoSitesStackConfig } from "./stackFiles";
 

@@ -6,8 +6,8 @@ import * as path from "node:path";
 import * as libvirt from "@pulumi/libvirt";
 import { EdgeVm, edgeVmDomainXmlPreview, edgeVmFirmware, edgeVmPlan } from "../components/edgeVm";
 import { edgeHostConnection } from "../components/edgeSite";
-import { renderEdgeVmXslt } from "../infra/edge-host/render";
-import { EdgeMachineConfig, EdgeSiteConfig } from "../stacks/model";
+import { renderEdgeVmXslt } from "../infra/edge-host/libvirt";
+import { EdgeMachineConfig, EdgeSiteConfig } from "../components/model";
 import { findResource, resetRegistrations, resourcesOfType, settle } from "./mocks";
 import { devStackConfig } from "./stackFiles";
 

@@ -44,7 +44,9 @@ import { parseBootSettings, parseSiteTokens } from "../infra/boot-server/src/set
 import { parseBaseConfig, renderMachineConfig } from "../infra/boot-server/src/machine-config";
 import { renderLocalBootScript } from "../infra/boot-server/src/ipxe";
 import type { BootServiceEvent } from "../infra/lab/boot-service";
+import { LabFailure, Output, redactUrl } from "../infra/lab/context";
 import type { LabEvent } from "../infra/lab/events";
+import { reportChecks } from "../infra/lab/report";
 
 const TICKET_URL = "http://10.77.0.1:8080/v1/config/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde";
 
@@ -527,5 +529,33 @@ describe("lab: the enrolled machine's re-boot", () => {
         assert.deepEqual(failed({ ...good(), events: stuck }), ["re-boot: the firmware went on to the next boot device"]);
         const noExit = parsed().filter((e) => e.kind !== "serial-ipxe-exit");
         assert.deepEqual(failed({ ...good(), events: noExit }), ["re-boot: iPXE left the script and gave control back to the firmware"]);
+    });
+});
+
+describe("lab: messages and verdict", () => {
+    it("redacts the ticket and the site token from URLs it prints", () => {
+        assert.equal(redactUrl(TICKET_URL), "http://10.77.0.1:8080/v1/config/<ticket>");
+        assert.equal(redactUrl("http://10.77.0.1:8080/v1/sites/lab/boot.ipxe?token=s3cret"), "http://10.77.0.1:8080/v1/sites/lab/boot.ipxe?…");
+        assert.equal(redactUrl("http://10.77.0.1:8080/healthz"), "http://10.77.0.1:8080/healthz");
+    });
+
+    it("prints every check and fails the run naming the first failed one", () => {
+        const printed: string[] = [];
+        const out = new Output(false, (text) => printed.push(text));
+        assert.throws(
+            () =>
+                reportChecks(out, [
+                    { name: "site script served", ok: true, detail: "script_issued" },
+                    { name: "config served", ok: false, detail: "no config_served" },
+                    { name: "key minted", ok: false, detail: "none" },
+                ]),
+            (err: unknown) => err instanceof LabFailure && err.message === "2 of 3 checks failed, first: config served (no config_served)",
+        );
+        assert.deepEqual(printed, [
+            "lab: check ok   site script served (script_issued)\n",
+            "lab: check FAIL config served (no config_served)\n",
+            "lab: check FAIL key minted (none)\n",
+        ]);
+        assert.doesNotThrow(() => reportChecks(new Output(false, () => undefined), [{ name: "all good", ok: true, detail: "" }]));
     });
 });

@@ -7,6 +7,8 @@
  * (an image's selfLink into an instance, a schematic id into getUrls) is exercised.
  */
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 
@@ -79,6 +81,11 @@ export function fakeTailnetIp(hostname: string): string {
 
 type StateFn = (name: string, inputs: Record<string, any>) => Record<string, any>;
 
+/** A real client certificate (base64 of PEM, as the Talos provider returns it) from test/fixtures/day-two. */
+export function fixtureCertificate(name: "talos-admin" | "kubernetes-admin"): string {
+    return fs.readFileSync(path.join(__dirname, "fixtures", "day-two", `${name}.crt`)).toString("base64");
+}
+
 /** Computed outputs per resource type, merged over the echoed inputs. Add entries as needed. */
 export const computedOutputs: Record<string, StateFn> = {
     "talos:machine/secrets:Secrets": (name) => ({
@@ -94,7 +101,7 @@ export const computedOutputs: Record<string, StateFn> = {
             secrets: { bootstrapToken: "abcdef.0123456789abcdef", secretboxEncryptionSecret: "secretbox" },
             trustdinfo: { token: "trustd.token" },
         },
-        clientConfiguration: { caCertificate: "os-ca", clientCertificate: "admin-cert", clientKey: "admin-key" },
+        clientConfiguration: { caCertificate: "os-ca", clientCertificate: fixtureCertificate("talos-admin"), clientKey: "admin-key" },
     }),
     "talos:imageFactory/schematic:Schematic": () => ({}),
     "talos:machine/configurationApply:ConfigurationApply": (_n, inputs) => ({
@@ -108,7 +115,7 @@ export const computedOutputs: Record<string, StateFn> = {
         kubeconfigRaw: `apiVersion: v1\nkind: Config\nclusters:\n- name: ${name}\n  cluster:\n    server: https://${inputs.endpoint ?? inputs.node}:6443\n`,
         kubernetesClientConfiguration: {
             caCertificate: "k8s-ca",
-            clientCertificate: "k8s-admin",
+            clientCertificate: fixtureCertificate("kubernetes-admin"),
             clientKey: "k8s-admin-key",
             host: `https://${inputs.endpoint ?? inputs.node}:6443`,
         },
@@ -233,6 +240,8 @@ export const invokeResults: Record<string, InvokeFn> = {
         urls: factoryUrls(inputs.schematicId, inputs.talosVersion, inputs.platform, inputs.architecture ?? "amd64"),
     }),
     "talos:cluster/getHealth:getHealth": (inputs) => ({ ...inputs, id: "health" }),
+    // No edge machine has joined unless a test says otherwise.
+    "tailscale:index/getDevices:getDevices": (inputs) => ({ ...inputs, id: "devices", devices: [] }),
     "tailscale:index/getDevice:getDevice": (inputs) => ({
         ...inputs,
         id: `device-${inputs.hostname ?? inputs.name}`,

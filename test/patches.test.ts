@@ -9,7 +9,7 @@ import {
     nodeIdentityPatch,
     tailscalePatch,
 } from "../lib/talos/patches";
-import { TAILNET_IPV4_CIDR } from "../stacks/model";
+import { TAILNET_IPV4_CIDR } from "../components/model";
 
 const single = (patch: string): any => {
     const docs = parseAllDocuments(patch);

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, resetRegistrations, resourcesOfType, valueOf } from "./mocks";
-import { DEV_STACK_FILE, loadStackFile } from "./stackFiles";
+import { FILLED_DEV_STACK_FILE, loadStackFile } from "./stackFiles";
 
 describe("program entry (stacks/index.ts) with the dev stack", function () {
     // Packing the boot service runs esbuild.
@@ -17,7 +17,7 @@ describe("program entry (stacks/index.ts) with the dev stack", function () {
     before(async () => {
         resetRegistrations();
         previous = pulumi.runtime.allConfig();
-        const raw = loadStackFile(DEV_STACK_FILE);
+        const raw = loadStackFile(FILLED_DEV_STACK_FILE);
         pulumi.runtime.setAllConfig(raw.values, [...raw.secretKeys]);
         // require, not import(): under module node16 a dynamic import() stays ESM and bypasses ts-node.
         program = require("../stacks/index");

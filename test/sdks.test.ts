@@ -452,6 +452,23 @@ describe("sdks: hand-written provider bindings", () => {
             assert.match(pkg.scripts.prepare, /tsc -p sdks\/libvirt\/tsconfig\.json/);
         });
 
+        it("builds the shared sdks/common code into each package: every relative require stays inside its bin/", () => {
+            for (const sdk of SDKS) {
+                const bin = path.join(ROOT, sdk.dir, "bin");
+                const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, sdk.dir, "package.json"), "utf8"));
+                assert.strictEqual(fs.realpathSync(require.resolve(sdk.packageName)), path.join(ROOT, sdk.dir, pkg.main));
+                const files = (fs.readdirSync(bin, { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
+                assert.ok(files.includes(path.join("common", "runtime.js")), `${sdk.packageName} lacks bin/common/runtime.js`);
+                for (const file of files) {
+                    const source = fs.readFileSync(path.join(bin, file), "utf8");
+                    for (const [, spec] of source.matchAll(/require\("(\.[^"]*)"\)/g)) {
+                        const target = require.resolve(path.resolve(bin, path.dirname(file), spec));
+                        assert.ok(target.startsWith(bin + path.sep), `${sdk.dir}/bin/${file} requires ${spec}, outside the package's bin/`);
+                    }
+                }
+            }
+        });
+
         it("resolves @pulumi/pulumi to the project's single copy (mocks and instanceof depend on it)", () => {
             for (const sdk of SDKS) {
                 const fromSdk = require.resolve("@pulumi/pulumi", { paths: [path.join(ROOT, sdk.dir, "bin")] });
@@ -473,8 +490,9 @@ describe("sdks: hand-written provider bindings", () => {
                 const pkg = require(`${sdk.packageName}/package.json`);
                 assert.strictEqual(pkg.name, sdk.packageName);
                 assert.strictEqual(pkg.version, sdk.manifest.version);
-                assert.strictEqual(pkg.main, "bin/index.js");
-                assert.strictEqual(pkg.types, "bin/index.d.ts");
+                // rootDir is sdks/ so the shared sdks/common compiles in beside the package: bin/<name>/, bin/common/.
+                assert.strictEqual(pkg.main, `bin/${schema.name}/index.js`);
+                assert.strictEqual(pkg.types, `bin/${schema.name}/index.d.ts`);
                 const expected: Json = { resource: true, name: schema.name, version: sdk.manifest.version };
                 if (sdk.pluginDownloadURL) {
                     expected.server = sdk.pluginDownloadURL;

@@ -1,11 +1,14 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { diskObjectName, gcpImageName, gcsObjectUrl, schematicYaml, TalosImages, TalosImagesArgs } from "../components/talosImages";
-import { findResource, invokesOf, resetRegistrations, resourcesOfType, valueOf } from "./mocks";
+import { STORAGE_API } from "../components/gcsObjectFromUrl";
+import { diskObjectName, gcpImageName, gcsObjectUrl, TalosImages, TalosImagesArgs } from "../components/talosImages";
+import { confirmSchematicId, schematicId, schematicYaml } from "../lib/talos/schematic";
+import { engineRegistration, findResource, inputIsSecret, invokesOf, resetRegistrations, resourcesOfType, valueOf } from "./mocks";
 
 const SCHEMATIC = "talos:imageFactory/schematic:Schematic";
 const GET_URLS = "talos:imageFactory/getUrls:getUrls";
+const DISK_COPY = "pulumi-nodejs:dynamic/talos-cloud-edge:GcsObjectFromUrl";
 
 const args = (over: Partial<TalosImagesArgs> = {}): TalosImagesArgs => ({
     clusterName: "setup02-cluster",
@@ -21,9 +24,35 @@ describe("components/talosImages", () => {
 
     describe("pure helpers", () => {
         it("schematicYaml lists official extensions only, sorted and de-duplicated", () => {
-            const doc = parse(schematicYaml(["siderolabs/tailscale", "siderolabs/gcp-guest-agent", "siderolabs/tailscale"]));
-            assert.deepStrictEqual(doc, { customization: { systemExtensions: { officialExtensions: ["siderolabs/gcp-guest-agent", "siderolabs/tailscale"] } } });
-            assert.throws(() => schematicYaml(["tailscale extension"]), /not official extension names/);
+            const doc = parse(schematicYaml(["siderolabs/tailscale", "siderolabs/qemu-guest-agent", "siderolabs/tailscale"]));
+            assert.deepStrictEqual(doc, { customization: { systemExtensions: { officialExtensions: ["siderolabs/qemu-guest-agent", "siderolabs/tailscale"] } } });
+            assert.throws(() => schematicYaml(["tailscale extension", "siderolabs/tailscale", "Siderolabs/x"]), /\["tailscale extension","Siderolabs\/x"\] are not official extension names/);
+        });
+
+        it("schematicYaml is the factory's canonical form: 4-space indentation, trailing newline", () => {
+            assert.strictEqual(
+                schematicYaml(["siderolabs/tailscale"]),
+                "customization:\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/tailscale\n",
+            );
+            assert.strictEqual(schematicYaml([]), "customization: {}\n");
+        });
+
+        it("schematicId equals the IDs Image Factory assigned (vendor/talos-v1.12.4/SOURCE.md)", () => {
+            assert.strictEqual(schematicId(["siderolabs/tailscale"]), "4a0d65c669d46663f377e7161e50cfd570c401f26fd9e7bda34a0216b6f1922b");
+            assert.strictEqual(
+                schematicId(["siderolabs/qemu-guest-agent", "siderolabs/tailscale"]),
+                "7d4c31cbd96db9f90c874990697c523482b2bae27fb4631d5583dcd9c281b1ff",
+            );
+            // Order and duplicates in stack config do not matter.
+            assert.strictEqual(schematicId(["siderolabs/tailscale", "siderolabs/qemu-guest-agent", "siderolabs/tailscale"]), schematicId(["siderolabs/qemu-guest-agent", "siderolabs/tailscale"]));
+            // No customization: the ID of the factory's plain Talos images.
+            assert.strictEqual(schematicId([]), "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba");
+        });
+
+        it("confirmSchematicId passes the factory's ID through only when it is the local one", () => {
+            const local = schematicId(["siderolabs/tailscale"]);
+            assert.strictEqual(confirmSchematicId("cloud", local, local), local);
+            assert.throws(() => confirmSchematicId("cloud", local, "f".repeat(64)), /registered the cloud schematic as f{64}, but its canonical YAML hashes to 4a0d65c6/);
         });
 
         it("gcpImageName stays a valid GCE name at the longest cluster name", () => {
@@ -74,27 +103,66 @@ describe("components/talosImages", () => {
             assert.deepStrictEqual(metal.map((i) => i.inputs.architecture).sort(), ["amd64", "arm64"]);
         });
 
-        it("imports the factory GCP tarball through a bucket object into a compute image", async () => {
+        it("imports the factory GCP tarball through a one-time copy into a compute image", async () => {
             const images = new TalosImages("img", args());
             const [cloudId, diskUrl, selfLink] = await Promise.all([valueOf(images.cloudSchematicId), valueOf(images.gcpDiskImageUrl), valueOf(images.gcpImage.selfLink)]);
+            assert.strictEqual(cloudId, schematicId(args().cloudExtensions));
             assert.strictEqual(diskUrl, `https://factory.talos.dev/image/${cloudId}/v1.12.4/gcp-amd64.raw.tar.gz`);
 
             const bucket = findResource("gcp:storage/bucket:Bucket", "img-bucket");
             assert.strictEqual(bucket.inputs.publicAccessPrevention, "enforced");
             assert.strictEqual(bucket.inputs.uniformBucketLevelAccess, true);
 
-            const object = findResource("gcp:storage/bucketObject:BucketObject", "img-gcp-disk");
-            assert.strictEqual(object.inputs.name, diskObjectName("v1.12.4", cloudId));
-            assert.strictEqual(object.inputs.bucket, "img-bucket-bucket");
-            const source = object.rawInputs.source;
-            assert.ok(pulumi.asset.RemoteAsset.isInstance(source), "the object source is a RemoteAsset");
-            assert.strictEqual(await (source as pulumi.asset.RemoteAsset).uri, diskUrl);
+            // No asset for the engine to hash: a dynamic resource keyed on the URL does the copy.
+            assert.deepStrictEqual(resourcesOfType("gcp:storage/bucketObject:BucketObject"), []);
+            const copy = findResource(DISK_COPY, "img-gcp-disk");
+            assert.strictEqual(copy.inputs.sourceUrl, diskUrl);
+            assert.strictEqual(copy.inputs.bucket, "img-bucket-bucket");
+            assert.strictEqual(copy.inputs.objectName, diskObjectName("v1.12.4", cloudId));
+            assert.strictEqual(copy.inputs.contentType, "application/gzip");
+            assert.strictEqual(copy.inputs.storageApi, STORAGE_API);
+            // The gcp provider's token (getClientConfig), kept secret in state.
+            assert.strictEqual(copy.inputs.accessToken, "token");
+            assert.ok(inputIsSecret(copy, "accessToken"), "the access token input is secret");
+            assert.strictEqual(invokesOf("gcp:organizations/getClientConfig:getClientConfig").length, 1);
+            assert.match(copy.inputs.__provider, /^exports\.handler = /);
 
             const image = findResource("gcp:compute/image:Image", "img-gcp");
             assert.strictEqual(image.inputs.rawDisk.source, `https://storage.googleapis.com/img-bucket-bucket/${diskObjectName("v1.12.4", cloudId)}`);
             assert.deepStrictEqual(image.inputs.guestOsFeatures.map((f: { type: string }) => f.type).sort(), ["UEFI_COMPATIBLE", "VIRTIO_SCSI_MULTIQUEUE"]);
             assert.strictEqual(image.inputs.name, gcpImageName("setup02-cluster", "v1.12.4", cloudId));
             assert.strictEqual(selfLink, `https://www.googleapis.com/compute/v1/projects/p/global/images/${image.inputs.name}`);
+            // The image is created only after the copy (its source comes from the copy's outputs).
+            const copyUrn = engineRegistration(DISK_COPY, "img-gcp-disk").urn;
+            assert.ok(engineRegistration("gcp:compute/image:Image", "img-gcp").dependencies.includes(copyUrn), "image depends on the copy");
+            // The copy waits for the factory to know the schematic (its URL comes through the registration).
+            const schematicUrn = engineRegistration(SCHEMATIC, "img-cloud").urn;
+            assert.ok(engineRegistration(DISK_COPY, "img-gcp-disk").dependencies.includes(schematicUrn), "copy depends on the registered schematic");
+        });
+
+        it("names the image and the staging object from the local schematic ID, as plain values known at preview", () => {
+            const images = new TalosImages("img", args());
+            const cloudId = schematicId(args().cloudExtensions);
+            assert.deepStrictEqual(images.schematicIds, { cloud: cloudId, edge: schematicId(args().edgeExtensions) });
+            // Plain strings in the registration (no Output), so a preview shows them before the factory answers.
+            return valueOf(images.gcpImage.name).then(() => {
+                const image = findResource("gcp:compute/image:Image", "img-gcp");
+                assert.strictEqual(typeof image.rawInputs.name, "string");
+                assert.strictEqual(image.rawInputs.description, `Talos v1.12.4, Image Factory schematic ${cloudId}`);
+                assert.strictEqual(typeof findResource(DISK_COPY, "img-gcp-disk").rawInputs.objectName, "string");
+            });
+        });
+
+        it("ties the staging copy's lifetime to its bucket (deletedWith)", async () => {
+            const seen: Record<string, pulumi.ResourceOptions> = {};
+            const images = new TalosImages("img", args(), {
+                transformations: [(a) => {
+                    seen[a.name] = a.opts;
+                    return undefined;
+                }],
+            });
+            await valueOf(images.gcpImage.selfLink);
+            assert.strictEqual(seen["img-gcp-disk"].deletedWith, images.bucket);
         });
 
         it("talks to Image Factory through an explicit provider with the configured URL", async () => {

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { run } from "./runtime";
+import { run } from "../process/processes";
 
 /** Loaded in this order by the stand-in /init: the cloud kernel builds virtio networking as modules. */
 export const STANDIN_MODULES: ReadonlyArray<{ name: string; path: string }> = [

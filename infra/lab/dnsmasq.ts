@@ -1,12 +1,12 @@
 /**
  * The lab's dnsmasq config, rendered by the edge site component's own renderer
- * (infra/edge-host/render.ts) so the lab exercises the config real sites get; only the
+ * (infra/edge-host/dnsmasq.ts) so the lab exercises the config real sites get; only the
  * values differ (lab subnet, work-dir paths, the lab boot service URL).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { siteScriptUrl } from "../boot-server/src/ipxe";
-import { renderDnsmasqConf } from "../edge-host/render";
+import { renderDnsmasqConf } from "../edge-host/dnsmasq";
 import { bootServiceBaseUrl } from "./boot-service";
 import { DHCP_RANGE, KNOWN_MACHINE, LAB_BRIDGE, LAB_GATEWAY, LAB_IPV6_PREFIX, LAB_NETMASK, LAB_PREFIX_LENGTH, LAB_SITE } from "./plan";
 
@@ -55,5 +55,5 @@ export function labDnsmasqConfig(opts: { workDir: string; siteToken: string }): 
         logDhcp: true,
         skipProxyDhcpWait: true,
     });
-    return { text, args: DNSMASQ_LAB_ARGS, renderer: "infra/edge-host/render.ts renderDnsmasqConf" };
+    return { text, args: DNSMASQ_LAB_ARGS, renderer: "infra/edge-host/dnsmasq.ts renderDnsmasqConf" };
 }

@@ -9,430 +9,31 @@
  * script that hands it back to the firmware (decision 0101). Teardown (processes by PID and
  * process group, the namespace, the work dir) runs on success, failure, Ctrl-C, SIGTERM and
  * uncaught errors.
+ *
+ * This file is the sequence; the steps live beside it: prepare.ts (preflight, boot assets,
+ * namespace), services.ts (dnsmasq, asset server + fake Tailscale API, boot service), vm.ts (one
+ * QEMU VM and its timeline), report.ts (checks and verdict), context.ts (what they share).
+ * Processes and teardown come from infra/process.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import {
-    BootAssets,
-    buildStandinInitramfs,
-    ensureStandinKernel,
-    ensureTalosAssets,
-} from "./assets";
-import {
-    bootServiceBaseUrl,
-    BootServiceEvent,
-    labBaseConfig,
-    labBootEnv,
-    labBootSettings,
-    labSecrets,
-    LAB_KEY_TAGS,
-    LAB_MACHINE_LABELS,
-    OFFLINE_INSTALLER_IMAGE,
-    parseBootServiceLine,
-    RequestAddresses,
-} from "./boot-service";
 import { createPgliteStore } from "../boot-server/src/store/pglite";
+import { sleep, waitFor } from "../process/processes";
+import { BootServiceEvent, LAB_KEY_TAGS, LAB_MACHINE_LABELS } from "./boot-service";
 import { checkLocalReboot, checkTalosConfig, CheckResult, RunCounts } from "./checks";
 import { LabOptions, parseLabArgs, USAGE } from "./cli";
-import { labDnsmasqConfig } from "./dnsmasq";
-import {
-    formatBytes,
-    formatTimelineLine,
-    LabEvent,
-    parseDnsmasqLine,
-    parseSerialLine,
-    parseServicesLine,
-    StandinConfigCollector,
-} from "./events";
-import {
-    ASSETS_PORT,
-    chooseAccel,
-    KNOWN_MACHINE,
-    LAB_GATEWAY,
-    LAB_SITE,
-    missingPackagesCommand,
-    namespaceName,
-    namespaceOwnerPid,
-    namespaceSetupCommands,
-    qemuArgs,
-    REBOOT_WATCH_SECONDS,
-    UNKNOWN_VM,
-    VmSpec,
-} from "./plan";
-import { deleteNamespace, ManagedProcess, Resources, run, sleep, waitFor } from "./runtime";
+import { abortable, Context, EventBus, LabFailure, nsHttpGet, Output } from "./context";
+import type { LabEvent } from "./events";
+import { KNOWN_MACHINE, LAB_SITE, namespaceName, REBOOT_WATCH_SECONDS, UNKNOWN_VM } from "./plan";
+import { prepareAssets, preflight, setupNamespace } from "./prepare";
+import { keepFailureLogs, reportChecks } from "./report";
+import { Resources } from "./runtime";
+import { startServices } from "./services";
+import { has, startVm } from "./vm";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const CACHE_DIR = path.join(REPO_ROOT, ".lab", "cache");
-const BOOT_SERVER_MAIN = path.join(REPO_ROOT, "infra", "boot-server", "src", "server.ts");
-const NS_SERVICES_MAIN = path.join(__dirname, "ns-services.ts");
-const TS_NODE = ["-r", "ts-node/register/transpile-only"];
-
-class LabFailure extends Error {}
-
-/** Console output: progress lines prefixed "lab:", timeline lines "[  4.9s] …". */
-class Output {
-    constructor(private readonly verbose: boolean) {}
-
-    say(msg: string): void {
-        process.stdout.write(`lab: ${msg}\n`);
-    }
-
-    raw(source: string, line: string): void {
-        if (this.verbose) process.stdout.write(`      ${source}| ${line}\n`);
-    }
-
-    timeline(vmStart: number, text: string): void {
-        process.stdout.write(`${formatTimelineLine(Date.now() - vmStart, text)}\n`);
-    }
-}
-
-type Listener = (event: LabEvent | BootServiceEvent, at: number) => void;
-
-/** Fans events from every log source out to whoever listens (the VM currently booting, the checks). */
-class EventBus {
-    private listeners: Listener[] = [];
-    readonly history: Array<{ event: LabEvent | BootServiceEvent; at: number }> = [];
-
-    emit(event: LabEvent | BootServiceEvent): void {
-        const at = Date.now();
-        this.history.push({ event, at });
-        for (const l of [...this.listeners]) l(event, at);
-    }
-
-    on(listener: Listener): () => void {
-        this.listeners.push(listener);
-        return () => {
-            this.listeners = this.listeners.filter((l) => l !== listener);
-        };
-    }
-}
-
-interface Context {
-    opts: LabOptions;
-    out: Output;
-    res: Resources;
-    bus: EventBus;
-    signal: AbortSignal;
-    ns: string;
-    workDir: string;
-}
-
-/** Rejects when the run is aborted (Ctrl-C, --timeout, uncaught error), so no wait outlives it. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
-        const onAbort = (): void => reject(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        promise.then(
-            (v) => {
-                signal.removeEventListener("abort", onAbort);
-                resolve(v);
-            },
-            (e) => {
-                signal.removeEventListener("abort", onAbort);
-                reject(e);
-            },
-        );
-    });
-}
-
-// ---------------------------------------------------------------- preflight
-
-function preflight(ctx: Pick<Context, "opts" | "out">): "kvm" | "tcg" {
-    if (process.platform !== "linux") throw new LabFailure("the lab needs Linux (network namespaces, tap devices)");
-    if (process.getuid?.() !== 0) {
-        throw new LabFailure("run as root: the lab creates a network namespace, a bridge and tap devices (sudo npm run lab)");
-    }
-    const install = missingPackagesCommand((p) => fs.existsSync(p));
-    if (install) throw new LabFailure(`missing packages; install them with: ${install}`);
-    const owner = run("dpkg", ["-S", "/bin/busybox"], { allowFail: true }).stdout;
-    if (!owner.startsWith("busybox-static:")) {
-        throw new LabFailure("/bin/busybox must come from busybox-static (the initramfs has no libc): apt-get install -y busybox-static");
-    }
-    if (!fs.existsSync("/dev/net/tun")) throw new LabFailure("/dev/net/tun is missing (modprobe tun)");
-    const cpuinfo = fs.readFileSync("/proc/cpuinfo", "utf8");
-    const accel = ctx.opts.accel === "auto" ? chooseAccel(cpuinfo, fs.existsSync("/dev/kvm")) : ctx.opts.accel;
-    const qemu = /version (\S+)/.exec(run("qemu-system-x86_64", ["--version"]).stdout)?.[1] ?? "?";
-    const dnsmasq = /version (\S+)/.exec(run("dnsmasq", ["--version"]).stdout)?.[1] ?? "?";
-    ctx.out.say(`preflight ok: root, QEMU ${qemu} (accel ${accel}${accel === "tcg" ? ": no usable KVM" : ""}), dnsmasq ${dnsmasq}, busybox-static, iPXE ROM`);
-
-    // Namespaces left by a lab that was killed outright (SIGKILL): their owner PID is gone.
-    for (const line of run("ip", ["netns", "list"], { allowFail: true }).stdout.split("\n")) {
-        const ns = line.split(/\s/)[0] ?? "";
-        const pid = namespaceOwnerPid(ns);
-        if (pid === undefined || pid === process.pid) continue;
-        let alive = true;
-        try {
-            process.kill(pid, 0);
-        } catch {
-            alive = false;
-        }
-        if (!alive) {
-            deleteNamespace(ns);
-            ctx.out.say(`removed namespace ${ns} and its processes, left by an earlier run (killed, or --keep)`);
-        }
-    }
-    return accel;
-}
-
-// ---------------------------------------------------------------- assets
-
-async function prepareAssets(ctx: Context): Promise<BootAssets & { installerImage: string; kernelArgs: string[] }> {
-    const { opts, out } = ctx;
-    if (opts.assets !== "standin") {
-        try {
-            out.say(`assets: asking Image Factory ${opts.factoryUrl} for Talos ${opts.talosVersion} (timeout 5 s)`);
-            const talos = await abortable(
-                ensureTalosAssets({
-                    cacheDir: CACHE_DIR,
-                    factoryUrl: opts.factoryUrl,
-                    talosVersion: opts.talosVersion,
-                    probeTimeoutMs: 5000,
-                    downloadTimeoutMs: 90_000,
-                    say: (m) => out.say(m),
-                }),
-                ctx.signal,
-            );
-            out.say(`assets: REAL Talos ${opts.talosVersion} kernel + initramfs (schematic ${talos.schematicId.slice(0, 12)}…, siderolabs/tailscale)`);
-            return {
-                kind: "talos",
-                description: `Talos ${opts.talosVersion} from Image Factory`,
-                kernelPath: talos.kernel,
-                initramfsPath: talos.initramfs,
-                kernelName: "kernel-amd64",
-                initramfsName: "initramfs-amd64.xz",
-                memoryMiB: 2048,
-                installerImage: talos.installer,
-                // The schematic's defaults; panic=-1 so a crash ends QEMU (-no-reboot) instead of hanging the run.
-                kernelArgs: [...talos.kernelArgs, "panic=-1"],
-            };
-        } catch (err) {
-            if (ctx.signal.aborted) throw err;
-            const why = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-            if (opts.assets === "talos") throw new LabFailure(`--assets talos: Image Factory not usable (${why})`);
-            out.say(`assets: Image Factory not reachable (${why}); using the stand-in`);
-        }
-    }
-    const kernel = ensureStandinKernel(CACHE_DIR, (m) => out.say(m));
-    const initramfs = buildStandinInitramfs({
-        busybox: "/bin/busybox",
-        moduleDir: kernel.moduleDir,
-        workDir: ctx.workDir,
-        output: path.join(ctx.workDir, "assets", "initramfs.cpio.gz"),
-    });
-    out.say(`assets: STAND-IN, not Talos: Debian kernel ${kernel.version} + busybox /init that fetches talos.config and prints it (${formatBytes(fs.statSync(initramfs).size)})`);
-    return {
-        kind: "standin",
-        description: `stand-in (Debian kernel ${kernel.version} + busybox /init)`,
-        kernelPath: kernel.vmlinuz,
-        initramfsPath: initramfs,
-        kernelName: "vmlinuz",
-        initramfsName: "initramfs.cpio.gz",
-        memoryMiB: 512,
-        installerImage: OFFLINE_INSTALLER_IMAGE,
-        kernelArgs: ["panic=-1"],
-    };
-}
-
-// ---------------------------------------------------------------- namespace and services
-
-function setupNamespace(ctx: Context, taps: string[]): void {
-    ctx.res.addNamespace(ctx.ns);
-    for (const args of namespaceSetupCommands(ctx.ns, taps)) {
-        run("ip", args);
-    }
-    ctx.out.say(`namespace ${ctx.ns}: bridge br-lab ${LAB_GATEWAY}/24 + fd77::1/64 (router advertisements), taps ${taps.join(", ")}; nothing on the host network`);
-}
-
-function nodeInNamespace(ctx: Context, name: string, script: string, env: Record<string, string>, onLine: (line: string) => void): ManagedProcess {
-    return ctx.res.start(name, "ip", ["netns", "exec", ctx.ns, process.execPath, ...TS_NODE, script], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...env, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json") },
-        logFile: path.join(ctx.workDir, `${name}.log`),
-        onLine: (line) => {
-            ctx.out.raw(name, line);
-            onLine(line);
-        },
-    });
-}
-
-/** Waits for `ready` or fails with the process' exit, whichever comes first. */
-async function waitReady<T>(ctx: Context, proc: ManagedProcess, what: string, ready: Promise<T>, timeoutMs: number): Promise<T> {
-    const exited = proc.exited.then((code) => {
-        throw new LabFailure(`${what} exited (${code}) before it was ready; see ${path.join(ctx.workDir, `${proc.name}.log`)}${ctx.opts.keep ? "" : " (run with --keep to keep it)"}`);
-    });
-    const timer = sleep(timeoutMs, ctx.signal).then(() => {
-        throw new LabFailure(`${what} not ready after ${timeoutMs / 1000} s`);
-    });
-    return abortable(Promise.race([ready, exited, timer]), ctx.signal);
-}
-
-function nextEvent<K extends (LabEvent | BootServiceEvent)["kind"]>(
-    bus: EventBus,
-    kind: K,
-): Promise<Extract<LabEvent | BootServiceEvent, { kind: K }>> {
-    return new Promise((resolve) => {
-        const off = bus.on((e) => {
-            if (e.kind === kind) {
-                off();
-                resolve(e as Extract<LabEvent | BootServiceEvent, { kind: K }>);
-            }
-        });
-    });
-}
-
-/** GET from inside the namespace (the lab process itself lives on the host network). */
-async function nsHttpGet(ctx: Context, url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
-    const script =
-        "fetch(process.argv[1],{signal:AbortSignal.timeout(8000)}).then(async r=>console.log(JSON.stringify({status:r.status,body:(await r.text()).slice(0,4000)})))" +
-        ".catch(e=>console.log(JSON.stringify({status:0,body:String(e&&e.cause&&e.cause.code||e)})))";
-    return abortable(
-        new Promise((resolve, reject) => {
-            const child = spawn("ip", ["netns", "exec", ctx.ns, process.execPath, "-e", script, url], { stdio: ["ignore", "pipe", "pipe"] });
-            let stdout = "";
-            child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-            const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-            child.on("exit", () => {
-                clearTimeout(timer);
-                try {
-                    resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as { status: number; body: string });
-                } catch {
-                    reject(new Error(`probe of ${url} gave no answer`));
-                }
-            });
-        }),
-        ctx.signal,
-    );
-}
-
-// ---------------------------------------------------------------- VMs
-
-interface VmRecord {
-    spec: VmSpec;
-    start: number;
-    ip?: string;
-    acks: number;
-    events: Array<{ event: LabEvent | BootServiceEvent; at: number }>;
-    config: StandinConfigCollector;
-    configUrl?: string;
-    standinResult?: { ok: boolean; detail: string };
-    proc?: ManagedProcess;
-    exitCode?: number | string;
-}
-
-/** Whether a bus event concerns this VM (by MAC, or by the address its lease gave it). */
-function concernsVm(vm: VmRecord, e: LabEvent | BootServiceEvent): boolean {
-    switch (e.kind) {
-        case "dhcp-ack":
-        case "ticket-issued":
-        case "unknown-machine":
-        case "local-boot":
-        case "config-served":
-            return e.mac.toLowerCase() === vm.spec.mac;
-        case "site-script":
-        case "asset-request":
-        case "asset-served":
-            return vm.ip !== undefined && e.remote === vm.ip;
-        case "config-refused":
-            return vm.ip !== undefined && e.remote === vm.ip;
-        default:
-            return false;
-    }
-}
-
-/** A line of the timeline for an event, or undefined when the event is not shown. */
-function describe(vm: VmRecord, e: LabEvent | BootServiceEvent): string | undefined {
-    switch (e.kind) {
-        case "dhcp-ack":
-            return `dhcp lease ${e.ip} → ${e.mac}${e.hostname ? ` (${e.hostname})` : ""}, ${vm.acks === 1 ? "iPXE" : "booted OS"}`;
-        case "site-script":
-            return `site script      GET /v1/sites/${e.site}/boot.ipxe (site token checked)`;
-        case "ticket-issued":
-            return `machine script   known machine ${e.machine} (${e.arch ?? "?"}/${e.platform ?? "?"}), ticket ${e.ticketRef} issued`;
-        case "local-boot":
-            return `machine script   enrolled machine ${e.machine} (enrollment ${e.enrollment ?? "?"}, config by ticket ${e.enrolledTicketRef ?? "?"}) → local boot (no ticket)`;
-        case "serial-local-boot":
-            return `iPXE             local-boot script: "${e.machine} at site ${e.site} already got its config, enrollment ${e.enrollment}: …"`;
-        case "serial-ipxe-exit":
-            return `iPXE exited      ${e.text}${e.text.startsWith("No more") ? " → back to SeaBIOS" : ""}`;
-        case "serial-firmware":
-            // SeaBIOS names a boot device before iPXE runs too; only what follows the local-boot script
-            // matters, and its "Boot failed: could not read the boot disk" after each absent device is noise.
-            return has(vm, "serial-local-boot") && !e.text.startsWith("Boot failed") ? `firmware         SeaBIOS: ${e.text}` : undefined;
-        case "unknown-machine":
-            return `machine script   unknown MAC ${e.mac} → ${e.recorded ? "recorded as pending" : "NOT recorded"} (seen ${e.seenCount ?? "?"}×), wait-and-retry script`;
-        case "asset-served":
-            return `${e.name.startsWith("init") ? "initramfs" : "kernel   "}        ${e.name} ${formatBytes(e.bytes)} (HTTP ${e.status})`;
-        case "serial-kernel":
-            return `kernel running   Linux ${e.version}`;
-        case "config-served":
-            return `config fetched   ticket ${e.ticketRef} consumed, tailscale key ${e.keyId} minted via the fake API`;
-        case "config-refused":
-            return `config refused   ${e.event}`;
-        case "standin-result":
-            return `stand-in         ${e.ok ? "config received and printed" : e.detail}; powering off`;
-        case "serial-ipxe":
-            return e.text === "iPXE started" ? "iPXE started     (Debian 12 iPXE ROM: HTTP only)" : `iPXE: ${e.text}`;
-        default:
-            return undefined;
-    }
-}
-
-function startVm(ctx: Context, spec: VmSpec): VmRecord {
-    const vm: VmRecord = { spec, start: Date.now(), acks: 0, events: [], config: new StandinConfigCollector() };
-    // Service-side events arrive on the bus; this VM's serial events come from its own console below.
-    const off = ctx.bus.on((e, at) => {
-        if (!concernsVm(vm, e)) return;
-        if (e.kind === "dhcp-ack") {
-            vm.acks += 1;
-            vm.ip = e.ip;
-        }
-        vm.events.push({ event: e, at });
-        const text = describe(vm, e);
-        if (text) ctx.out.timeline(vm.start, text);
-    });
-    const serialLog = path.join(ctx.workDir, `${spec.name}.serial.log`);
-    ctx.out.say(`${spec.name}: QEMU ${spec.accel.toUpperCase()} ${spec.memoryMiB} MiB, MAC ${spec.mac}, SMBIOS UUID ${spec.uuid}, BIOS network boot (iPXE ROM); serial log ${serialLog}`);
-    vm.start = Date.now();
-    ctx.out.timeline(vm.start, `${spec.name} powered on`);
-    vm.proc = ctx.res.start(spec.name, "ip", ["netns", "exec", ctx.ns, "qemu-system-x86_64", ...qemuArgs(spec)], {
-        logFile: serialLog,
-        onLine: (line) => {
-            ctx.out.raw(spec.name, line);
-            const e = parseSerialLine(line, vm.config.inside);
-            if (!e) return;
-            vm.config.feed(e);
-            if (e.kind === "standin-config-line") return;
-            const at = Date.now();
-            vm.events.push({ event: e, at });
-            if (e.kind === "standin-url") vm.configUrl = e.configUrl;
-            if (e.kind === "serial-cmdline" && e.configUrl) vm.configUrl = e.configUrl;
-            if (e.kind === "standin-result") vm.standinResult = { ok: e.ok, detail: e.detail };
-            const text = describe(vm, e);
-            if (text) ctx.out.timeline(vm.start, text);
-        },
-    });
-    void vm.proc.exited.then((code) => {
-        vm.exitCode = code;
-        off();
-    });
-    return vm;
-}
-
-function has(vm: VmRecord, kind: string): boolean {
-    return vm.events.some((e) => e.event.kind === kind);
-}
-
-// ---------------------------------------------------------------- the run
-
-interface Summary {
-    text: string;
-}
-
-async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
+/** The run, step by step: assets, namespace, services, the VMs, then the checks. */
+async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: string }> {
     const { out, res, bus } = ctx;
     const t0 = Date.now();
     const checks: CheckResult[] = [];
@@ -442,88 +43,12 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
 
     fs.mkdirSync(path.join(ctx.workDir, "assets"), { recursive: true });
     const assets = await prepareAssets(ctx);
-    const files: Record<string, string> = { [assets.kernelName]: assets.kernelPath, [assets.initramfsName]: assets.initramfsPath };
 
     const taps = ctx.opts.secondVm ? ["tap1", "tap2"] : ["tap1"];
     setupNamespace(ctx, taps);
     out.say(`plain HTTP inside the namespace: Debian 12's iPXE has no HTTPS. HTTPS is proven by the custom iPXE build (infra/ipxe), not by this lab`);
 
-    // dnsmasq, with the edge site component's renderer.
-    const secrets = labSecrets();
-    const dnsmasq = labDnsmasqConfig({ workDir: ctx.workDir, siteToken: secrets.siteToken });
-    const confFile = path.join(ctx.workDir, "dnsmasq.conf");
-    fs.writeFileSync(confFile, dnsmasq.text, { mode: 0o600 });
-    const syntax = run("dnsmasq", ["--test", `--conf-file=${confFile}`], { allowFail: true });
-    if (syntax.status !== 0) throw new LabFailure(`dnsmasq rejects the rendered config: ${(syntax.stderr || syntax.stdout).trim()}`);
-    let dnsmasqProc: ManagedProcess | undefined;
-    const dnsmasqReady = new Promise<void>((resolve) => {
-        dnsmasqProc = res.start("dnsmasq", "ip", ["netns", "exec", ctx.ns, "dnsmasq", ...dnsmasq.args, `--conf-file=${confFile}`], {
-            logFile: path.join(ctx.workDir, "dnsmasq.log"),
-            onLine: (line) => {
-                ctx.out.raw("dnsmasq", line);
-                if (/DHCP, sockets bound exclusively|DHCP, IP range/.test(line)) resolve();
-                const e = parseDnsmasqLine(line);
-                if (e) bus.emit(e);
-            },
-        });
-    });
-    await waitReady(ctx, dnsmasqProc!, "dnsmasq", dnsmasqReady, 10_000);
-    out.say(`dnsmasq: PID ${dnsmasqProc!.pid}, config from ${dnsmasq.renderer} (syntax ok), static lease ${KNOWN_MACHINE.ip} for ${KNOWN_MACHINE.mac}, iPXE → ${bootServiceBaseUrl()}/v1/sites/${LAB_SITE}/boot.ipxe?token=…`);
-
-    // Asset server + fake Tailscale API.
-    const servicesReady = nextEvent(bus, "services-ready");
-    const services = nodeInNamespace(
-        ctx,
-        "ns-services",
-        NS_SERVICES_MAIN,
-        {
-            LAB_SERVICES: JSON.stringify({
-                assetsHost: LAB_GATEWAY,
-                assetsPort: ASSETS_PORT,
-                files,
-                oauthClientId: secrets.oauthClientId,
-                oauthClientSecret: secrets.oauthClientSecret,
-                clientTags: LAB_KEY_TAGS,
-            }),
-        },
-        (line) => {
-            const e = parseServicesLine(line);
-            if (e) bus.emit(e);
-        },
-    );
-    const ready = await waitReady(ctx, services, "asset server / fake Tailscale API", servicesReady, 30_000);
-    out.say(`asset server ${ready.assetsUrl} and fake Tailscale API ${ready.tailscaleApiUrl} (namespace loopback): PID ${services.pid}`);
-
-    // The boot service, its real entry point, on the embedded store.
-    const caPem = makeLabCa(ctx.workDir);
-    const baseConfigFile = path.join(ctx.workDir, "base-config.yaml");
-    fs.writeFileSync(baseConfigFile, labBaseConfig(caPem), { mode: 0o600 });
-    const settings = labBootSettings({
-        assetsUrl: ready.assetsUrl,
-        kernelName: assets.kernelName,
-        initramfsName: assets.initramfsName,
-        tailscaleApiUrl: ready.tailscaleApiUrl,
-        installerImage: assets.installerImage,
-        kernelArgs: assets.kernelArgs,
-    });
-    const dataDir = path.join(ctx.workDir, "store");
-    const addresses = new RequestAddresses();
-    const bootService = nodeInNamespace(ctx, "boot-service", BOOT_SERVER_MAIN, labBootEnv({ settings, secrets, baseConfigFile, dataDir }), (line) => {
-        const e = parseBootServiceLine(line, addresses);
-        if (e) bus.emit(e);
-    });
-    await waitReady(
-        ctx,
-        bootService,
-        "boot service",
-        waitFor(
-            "the boot service's /healthz",
-            async () => ((await nsHttpGet(ctx, `${bootServiceBaseUrl()}/healthz`, 3000).catch(() => ({ status: 0 }))).status === 200 ? true : undefined),
-            { timeoutMs: 45_000, intervalMs: 300, signal: ctx.signal },
-        ),
-        50_000,
-    );
-    out.say(`boot service ${bootServiceBaseUrl()}: PID ${bootService.pid}, embedded PGlite store in ${dataDir}, inventory site "${LAB_SITE}" with ${KNOWN_MACHINE.name} (${KNOWN_MACHINE.mac}), key backend tailscale → fake API; /healthz ok`);
+    const { bootService, dataDir } = await startServices(ctx, assets);
     out.say(`services up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     // VM 1: the inventory machine boots all the way to the config fetch.
@@ -652,17 +177,8 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<Summary> {
     await res.stop(bootService, 10_000);
     await checkStore(ctx, dataDir, check);
 
-    // Report.
-    let failed = 0;
-    for (const c of checks) {
-        if (!c.ok) failed += 1;
-        out.say(`check ${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail ? ` (${c.detail})` : ""}`);
-    }
+    reportChecks(out, checks);
     const kind = assets.kind === "talos" ? `real Talos ${ctx.opts.talosVersion}` : "stand-in kernel+busybox (not Talos)";
-    if (failed > 0) {
-        const first = checks.find((c) => !c.ok)!;
-        throw new LabFailure(`${failed} of ${checks.length} checks failed, first: ${first.name} (${first.detail})`);
-    }
     return {
         text: `${kind}: DHCP → iPXE → site script → machine script → kernel+initramfs → talos.config in ${bootSeconds} s; re-boot → local boot (no ticket, no key) in ${rebootSeconds} s; ${checks.length}/${checks.length} checks`,
     };
@@ -688,32 +204,6 @@ async function checkStore(ctx: Context, dataDir: string, check: (name: string, o
     }
 }
 
-/** A throwaway CA certificate for the lab worker config (openssl), or a placeholder when openssl is absent. */
-function makeLabCa(workDir: string): string {
-    const crt = path.join(workDir, "lab-ca.crt");
-    const res = run(
-        "openssl",
-        ["req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", path.join(workDir, "lab-ca.key"), "-subj", "/O=talos-cloud-edge lab", "-days", "1", "-out", crt],
-        { allowFail: true },
-    );
-    return res.status === 0 && fs.existsSync(crt) ? fs.readFileSync(crt, "utf8") : "-----BEGIN CERTIFICATE-----\nlab placeholder\n-----END CERTIFICATE-----\n";
-}
-
-/** Copies the run's logs (not assets, not the store) to .lab/last-failure/ before teardown removes the work dir. */
-function keepFailureLogs(workDir: string): string | undefined {
-    const dest = path.join(REPO_ROOT, ".lab", "last-failure");
-    try {
-        fs.rmSync(dest, { recursive: true, force: true });
-        fs.mkdirSync(dest, { recursive: true });
-        for (const f of fs.readdirSync(workDir)) {
-            if (/\.(log|conf|yaml)$/.test(f)) fs.copyFileSync(path.join(workDir, f), path.join(dest, f));
-        }
-        return dest;
-    } catch {
-        return undefined;
-    }
-}
-
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
@@ -736,20 +226,12 @@ async function main(): Promise<number> {
     const abort = (reason: string): void => {
         if (!controller.signal.aborted) controller.abort(new LabFailure(reason));
     };
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-        signals += 1;
-        if (signals > 1) {
-            out.say(`second ${sig}: tearing down immediately`);
-            void res.teardown().finally(() => process.exit(1));
-            return;
-        }
+    // First signal: abort the run, whose `finally` tears down; a second one tears down at once.
+    res.exitOnSignals((sig) => {
         out.say(`${sig} received: stopping`);
         abort(`interrupted by ${sig}`);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    process.on("SIGHUP", onSignal);
+        return "handled";
+    });
     process.on("uncaughtException", (err) => abort(`uncaught error: ${err.message}`));
     process.on("unhandledRejection", (err) => abort(`unhandled rejection: ${err instanceof Error ? err.message : String(err)}`));
     const deadline = setTimeout(() => abort(`--timeout ${opts.timeoutSeconds} s reached`), opts.timeoutSeconds * 1000);
@@ -759,9 +241,7 @@ async function main(): Promise<number> {
     let workDir: string | undefined;
     try {
         const accel = preflight({ opts, out });
-        workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tcelab-"));
-        fs.chmodSync(workDir, 0o755); // dnsmasq drops to its own user and reads the TFTP root
-        res.addTempDir(workDir);
+        workDir = res.makeTempDir("tcelab-", 0o755); // dnsmasq drops to its own user and reads the TFTP root
         const ctx: Context = { opts, out, res, bus: new EventBus(), signal: controller.signal, ns: namespaceName(process.pid), workDir };
         out.say(`work dir ${workDir}, namespace ${ctx.ns}, run timeout ${opts.timeoutSeconds} s`);
         const summary = await abortable(runLab(ctx, accel), controller.signal);

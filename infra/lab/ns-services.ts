@@ -3,7 +3,7 @@
  * (`ip netns exec <ns> node … infra/lab/ns-services.ts`):
  *  - a static file server on the bridge address for the kernel and initramfs (the boot
  *    service never proxies assets; its settings point the edge asset URLs here);
- *  - the fake Tailscale API (test/boot-server/fakes) on the namespace's loopback, so the boot
+ *  - the fake Tailscale API (testing/fakes) on the namespace's loopback, so the boot
  *    service performs a real OAuth client-credentials + create-key exchange for each boot.
  * Reports to the orchestrator as one JSON object per stdout line (`event` field).
  *
@@ -11,7 +11,7 @@
  */
 import Fastify from "fastify";
 import * as fs from "node:fs";
-import { startFakeTailscaleApi } from "../../test/boot-server/fakes/tailscale-api";
+import { startFakeTailscaleApi } from "../../testing/fakes/tailscale-api";
 
 export interface NsServicesConfig {
     /** Address the asset server binds (the bridge address). */

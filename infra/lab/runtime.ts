@@ -1,126 +1,53 @@
 /**
- * Process, namespace and temp-dir bookkeeping for the lab. Everything the lab starts is
- * recorded here so teardown can undo exactly that (by PID and process group, by namespace
- * name, by path) and nothing else — on success, on failure, on Ctrl-C.
+ * What the lab created — processes, its network namespace, its work dir — on top of the shared
+ * teardown (infra/process): undone in reverse order (by PID and process group, by namespace
+ * name, by path) and nothing else, on success, on failure, on Ctrl-C. With --keep everything is
+ * left in place and the command that removes it is printed instead.
  */
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as readline from "node:readline";
-
-export interface RunResult {
-    status: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-/** Runs a short command synchronously; throws with the command's stderr when it fails (unless `allowFail`). */
-export function run(cmd: string, args: string[], opts: { allowFail?: boolean; timeoutMs?: number; cwd?: string; input?: string } = {}): RunResult {
-    const res = spawnSync(cmd, args, {
-        encoding: "utf8",
-        timeout: opts.timeoutMs ?? 60_000,
-        cwd: opts.cwd,
-        input: opts.input,
-        maxBuffer: 64 * 1024 * 1024,
-    });
-    const result: RunResult = { status: res.status, stdout: res.stdout ?? "", stderr: res.stderr ?? "" };
-    if (!opts.allowFail && (res.error || res.status !== 0)) {
-        const why = res.error ? res.error.message : `exit ${res.status}: ${result.stderr.trim() || result.stdout.trim()}`;
-        throw new Error(`${cmd} ${args.join(" ")} failed (${why})`);
-    }
-    return result;
-}
-
-export type LineHandler = (line: string, stream: "stdout" | "stderr") => void;
-
-export interface StartOptions {
-    env?: NodeJS.ProcessEnv;
-    cwd?: string;
-    /** Called for every output line, in arrival order. */
-    onLine?: LineHandler;
-    /** Appends every output line to this file. */
-    logFile?: string;
-}
-
-export interface ManagedProcess {
-    name: string;
-    pid: number;
-    child: ChildProcess;
-    /** Resolves with the exit code (or signal name) when the process ends. */
-    exited: Promise<number | string>;
-    exitedAlready(): boolean;
-}
+import { ManagedProcess, run, StartOptions, stopProcess, Teardown } from "../process/processes";
 
 /** What the lab created, in creation order, so teardown can reverse it. */
 export class Resources {
+    private readonly teardownSteps: Teardown;
     private readonly processes: ManagedProcess[] = [];
     private readonly namespaces: string[] = [];
     private readonly tempDirs: string[] = [];
     private tornDown = false;
 
-    constructor(private readonly say: (msg: string) => void) {}
+    constructor(private readonly say: (msg: string) => void) {
+        this.teardownSteps = new Teardown(say);
+    }
 
-    /**
-     * Starts a long-running process in its own process group (so a terminal Ctrl-C reaches only
-     * the lab, which then stops its children in order) and records its PID.
-     */
+    /** Starts a long-running process in its own process group and records it. */
     start(name: string, cmd: string, args: string[], opts: StartOptions = {}): ManagedProcess {
         if (this.tornDown) {
             throw new Error(`not starting ${name}: the lab is shutting down`);
         }
-        const child = spawn(cmd, args, {
-            env: opts.env ?? process.env,
-            cwd: opts.cwd,
-            detached: true,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let done = false;
-        const exited = new Promise<number | string>((resolve) => {
-            child.once("exit", (code, signal) => {
-                done = true;
-                resolve(code ?? signal ?? "unknown");
-            });
-            child.once("error", (err) => {
-                done = true;
-                resolve(`spawn error: ${err.message}`);
-            });
-        });
-        const log = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: "a" }) : undefined;
-        for (const stream of ["stdout", "stderr"] as const) {
-            const source = child[stream];
-            if (!source) continue;
-            const rl = readline.createInterface({ input: source, crlfDelay: Infinity });
-            rl.on("line", (raw) => {
-                const line = raw.replace(/\r/g, "");
-                log?.write(`${new Date().toISOString()} ${stream} ${line}\n`);
-                opts.onLine?.(line, stream);
-            });
-        }
-        void exited.then(() => log?.end());
-        if (child.pid === undefined) {
-            throw new Error(`could not start ${name} (${cmd}): is it installed?`);
-        }
-        const managed: ManagedProcess = { name, pid: child.pid, child, exited, exitedAlready: () => done };
-        this.processes.push(managed);
-        return managed;
+        const proc = this.teardownSteps.start(name, cmd, args, opts);
+        this.processes.push(proc);
+        return proc;
     }
 
     addNamespace(name: string): void {
         this.namespaces.push(name);
+        this.teardownSteps.add(`delete namespace ${name}`, () => deleteNamespace(name));
     }
 
-    addTempDir(path: string): void {
-        this.tempDirs.push(path);
+    /** Creates the run's work dir (mode `mode`) and records it. */
+    makeTempDir(prefix: string, mode: number): string {
+        const dir = this.teardownSteps.tempDir(prefix, mode);
+        this.tempDirs.push(dir);
+        return dir;
     }
 
     /** Stops one recorded process (TERM to its group, KILL after `graceMs`). */
-    async stop(proc: ManagedProcess, graceMs = 2000): Promise<void> {
-        if (proc.exitedAlready()) return;
-        signalGroup(proc.pid, "SIGTERM");
-        const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref());
-        if ((await Promise.race([proc.exited, timer])) === "timeout") {
-            signalGroup(proc.pid, "SIGKILL");
-            await Promise.race([proc.exited, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-        }
+    stop(proc: ManagedProcess, graceMs = 2000): Promise<void> {
+        return stopProcess(proc, graceMs);
+    }
+
+    /** SIGINT/SIGTERM/SIGHUP handling, see `Teardown.exitOnSignals`. */
+    exitOnSignals(onSignal: (signal: NodeJS.Signals) => "handled" | void): () => void {
+        return this.teardownSteps.exitOnSignals(onSignal);
     }
 
     /**
@@ -128,7 +55,7 @@ export class Resources {
      * and the work dir for debugging. Safe to call more than once.
      */
     async teardown(opts: { keepNamespace?: boolean } = {}): Promise<void> {
-        if (this.tornDown) return;
+        if (this.tornDown) return this.teardownSteps.closing ? this.teardownSteps.run() : undefined; // a second call waits for the first
         this.tornDown = true;
         if (opts.keepNamespace) {
             this.say(`--keep: leaving namespace(s) ${this.namespaces.join(", ") || "-"}, work dir(s) ${this.tempDirs.join(", ") || "-"}`);
@@ -138,25 +65,7 @@ export class Resources {
             this.say(`--keep: clean up with: ${cleanupCommand(this.processes, this.namespaces, this.tempDirs)}`);
             return;
         }
-        await Promise.all([...this.processes].reverse().map((proc) => this.stop(proc)));
-        for (const ns of [...this.namespaces].reverse()) {
-            deleteNamespace(ns);
-        }
-        for (const dir of [...this.tempDirs].reverse()) {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-    try {
-        process.kill(-pid, signal);
-    } catch {
-        try {
-            process.kill(pid, signal);
-        } catch {
-            // already gone
-        }
+        await this.teardownSteps.run();
     }
 }
 
@@ -180,43 +89,4 @@ function cleanupCommand(processes: ManagedProcess[], namespaces: string[], dirs:
     for (const ns of namespaces) parts.push(`ip netns del ${ns}`);
     if (dirs.length > 0) parts.push(`rm -rf ${dirs.join(" ")}`);
     return parts.join("; ") || "(nothing)";
-}
-
-/** Resolves after `ms`, or rejects early when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted) {
-            reject(signal.reason ?? new Error("aborted"));
-            return;
-        }
-        const timer = setTimeout(() => {
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-        }, ms);
-        const onAbort = (): void => {
-            clearTimeout(timer);
-            reject(signal?.reason ?? new Error("aborted"));
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-    });
-}
-
-/**
- * Polls `probe` every `intervalMs` until it returns a value other than undefined, `timeoutMs`
- * passes (rejects with `what`), or `signal` aborts.
- */
-export async function waitFor<T>(
-    what: string,
-    probe: () => T | undefined | Promise<T | undefined>,
-    opts: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
-): Promise<T> {
-    const deadline = Date.now() + opts.timeoutMs;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() >= deadline) {
-            throw new Error(`timed out after ${(opts.timeoutMs / 1000).toFixed(0)} s waiting for ${what}`);
-        }
-        await sleep(opts.intervalMs ?? 100, opts.signal);
-    }
 }

@@ -4,7 +4,7 @@
  * same YAML so a node's Tailscale join looks the same wherever its config came from.
  */
 import { stringify } from "yaml";
-import { TAILNET_IPV4_CIDR, TAILNET_IPV6_CIDR } from "../../stacks/model";
+import { TAILNET_IPV4_CIDR, TAILNET_IPV6_CIDR } from "../../model/stack";
 
 /** Kubelet registers only with a Tailscale address, so cloud and edge nodes share one IP family. */
 export const TAILNET_VALID_SUBNETS: readonly string[] = [TAILNET_IPV4_CIDR, TAILNET_IPV6_CIDR];

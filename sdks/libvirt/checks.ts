@@ -5,39 +5,28 @@
  * `tsc -p sdks/libvirt` (and so `npm install` and the tests). Nothing here exists at run time.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Assert, AllTrue, ProviderChecks, ResourceChecks, Same, TypeShape } from "../common/spec";
 import { Domain, DomainArgs, DomainState } from "./domain";
 import * as manifest from "./manifest";
 import { Resources, Types } from "./manifest";
 import { Network, NetworkArgs, NetworkState } from "./network";
 import { Pool, PoolArgs, PoolState } from "./pool";
 import { ProviderArgs } from "./provider";
-import { ArgsShape, Assert, ClassOutputShape, DeclaredOutputs, ObjectOf, Same, StateShape, TypeShape } from "./spec";
 import * as inputs from "./types/input";
 import * as outputs from "./types/output";
 import { Volume, VolumeArgs, VolumeState } from "./volume";
 
-type R<T extends keyof Resources> = Resources[T];
+type R<T extends keyof Resources, Class, Args, State> = ResourceChecks<Resources[T], Types, Class, Args, State>;
 type In<T extends keyof Types> = TypeShape<T, Types, "input">;
 type Out<T extends keyof Types> = TypeShape<T, Types, "output">;
 type U<T> = pulumi.Unwrap<T>;
 
-/** Every check for one resource class. */
-type ResourceChecks<Spec extends R<keyof Resources>, Class, Args, State> = [
-    Same<U<Args>, ArgsShape<Spec, Types>>,
-    Same<U<State>, StateShape<Spec, Types>>,
-    Same<DeclaredOutputs<Class>, ClassOutputShape<Spec, Types>>,
-];
+export type ProviderCheck = Assert<ProviderChecks<typeof manifest.provider, Types, ProviderArgs>>;
 
-type AllTrue<T extends boolean[]> = T[number] extends true ? true : false;
-
-export type ProviderCheck = Assert<
-    Same<U<ProviderArgs>, ObjectOf<{ properties: (typeof manifest.provider)["inputs"]; required: [] }, Types, "input">>
->;
-
-export type DomainCheck = Assert<AllTrue<ResourceChecks<R<"libvirt:index/domain:Domain">, Domain, DomainArgs, DomainState>>>;
-export type VolumeCheck = Assert<AllTrue<ResourceChecks<R<"libvirt:index/volume:Volume">, Volume, VolumeArgs, VolumeState>>>;
-export type PoolCheck = Assert<AllTrue<ResourceChecks<R<"libvirt:index/pool:Pool">, Pool, PoolArgs, PoolState>>>;
-export type NetworkCheck = Assert<AllTrue<ResourceChecks<R<"libvirt:index/network:Network">, Network, NetworkArgs, NetworkState>>>;
+export type DomainCheck = Assert<R<"libvirt:index/domain:Domain", Domain, DomainArgs, DomainState>>;
+export type VolumeCheck = Assert<R<"libvirt:index/volume:Volume", Volume, VolumeArgs, VolumeState>>;
+export type PoolCheck = Assert<R<"libvirt:index/pool:Pool", Pool, PoolArgs, PoolState>>;
+export type NetworkCheck = Assert<R<"libvirt:index/network:Network", Network, NetworkArgs, NetworkState>>;
 
 // Nested object types, one line per interface (catches extra optional fields the
 // whole-object checks above would tolerate).

@@ -3,11 +3,11 @@
  * v0.5.4 `provider/cmd/pulumi-resource-libvirt/schema.json` (copy:
  * shared/provider-schemas/libvirt-schema.json, pinned by sha256) for the subset talos-cloud-edge uses.
  *
- * Run-time behaviour (copied inputs, required checks) is read from here by utilities.ts;
- * checks.ts proves the TypeScript declarations agree with it; test/sdks.test.ts proves it
- * agrees with the schema.
+ * Run-time behaviour (copied inputs, required checks, provider environment defaults) is read
+ * from here by ../common/runtime.ts (through utilities.ts); checks.ts proves the TypeScript
+ * declarations agree with it; test/sdks.test.ts proves it agrees with the schema.
  */
-import { ObjectTypeSpec, ProviderSpec, ResourceSpec } from "./spec";
+import { ObjectTypeSpec, ProviderSpec, ResourceSpec } from "../common/spec";
 
 /** Package name = token prefix = config namespace. */
 export const packageName = "libvirt";

@@ -1,72 +1,21 @@
 /**
- * Shared plumbing, equivalent to the generated SDK's utilities.ts plus the manifest-driven
- * constructor bodies (the generated SDK inlines these per class).
+ * The shared plumbing (../common/runtime.ts) bound to this package, under the names the classes
+ * call (the generated SDK's utilities.ts). No pluginDownloadURL: the CLI's default plugin
+ * sources serve first-party `pulumi-resource-libvirt`, so only the version is sent.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as runtime from "../common/runtime";
+import { ResourceSpec } from "../common/spec";
 import * as manifest from "./manifest";
-import { ResourceSpec } from "./spec";
 
-/** First non-empty value among the named environment variables. */
-export function getEnv(...vars: string[]): string | undefined {
-    for (const v of vars) {
-        const value = process.env[v];
-        if (value) {
-            return value;
-        }
-    }
-    return undefined;
-}
+export { resourceInputs } from "../common/runtime";
 
-/** The provider version (the generated SDK reads it from its package.json; test/sdks.test.ts checks they agree). */
-export function getVersion(): string {
-    return manifest.version;
-}
-
-/**
- * Options every resource and explicit Provider carries. No pluginDownloadURL: the CLI's default
- * plugin sources serve first-party `pulumi-resource-libvirt`.
- */
-export function resourceOptsDefaults(): { version: string } {
-    return { version: getVersion() };
-}
-
-type Bag = Record<string, any> | undefined;
-
-/**
- * The `resourceInputs` object a generated constructor builds: with `opts.id`, every state
- * property; otherwise the required-input checks, every input (secret ones wrapped) and every
- * output-only property as `undefined` (CustomResource creates Outputs only for keys present).
- */
-export function resourceInputs(spec: ResourceSpec, argsOrState: Bag, opts: pulumi.CustomResourceOptions): pulumi.Inputs {
-    const inputs: pulumi.Inputs = {};
-    if (opts.id) {
-        for (const name of Object.keys(spec.outputs)) {
-            inputs[name] = argsOrState?.[name];
-        }
-        return inputs;
-    }
-    for (const name of spec.requiredInputs) {
-        if ((!argsOrState || argsOrState[name] === undefined) && !opts.urn) {
-            throw new Error(`Missing required property '${name}'`);
-        }
-    }
-    for (const name of Object.keys(spec.inputs)) {
-        const value = argsOrState?.[name];
-        inputs[name] = spec.secretInputs.includes(name) ? (value ? pulumi.secret(value) : undefined) : value;
-    }
-    for (const name of Object.keys(spec.outputs)) {
-        if (!(name in spec.inputs)) {
-            inputs[name] = undefined;
-        }
-    }
-    return inputs;
-}
-
-/** Caller options merged over the package defaults, plus the spec's additionalSecretOutputs. */
+/** Caller options over this package's version, plus the spec's additionalSecretOutputs. */
 export function resourceOptions(spec: ResourceSpec, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-    let merged = pulumi.mergeOptions(resourceOptsDefaults(), opts);
-    if (spec.additionalSecretOutputs.length > 0) {
-        merged = pulumi.mergeOptions(merged, { additionalSecretOutputs: [...spec.additionalSecretOutputs] });
-    }
-    return merged;
+    return runtime.resourceOptions(manifest, spec, opts);
+}
+
+/** Caller options over this package's version, for an explicit Provider. */
+export function providerOptions(opts: pulumi.ResourceOptions | undefined): pulumi.ResourceOptions {
+    return runtime.providerOptions(manifest, opts);
 }

@@ -6,100 +6,58 @@
  * Nothing here exists at run time.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Assert, AllTrue, FunctionChecks, ProviderChecks, ResourceChecks, Same, TypeShape } from "../common/spec";
 import * as client from "./client";
 import * as cluster from "./cluster";
 import * as imagefactory from "./imagefactory";
 import * as machine from "./machine";
 import { Functions, Resources, Types } from "./manifest";
-import { ProviderArgs } from "./provider";
 import * as manifest from "./manifest";
-import { ArgsShape, Assert, ClassOutputShape, DeclaredOutputs, ObjectOf, ResultShape, Same, StateShape, TypeShape } from "./spec";
+import { ProviderArgs } from "./provider";
 import * as inputs from "./types/input";
 import * as outputs from "./types/output";
 
-type R<T extends keyof Resources> = Resources[T];
-type F<T extends keyof Functions> = Functions[T];
+type R<T extends keyof Resources, Class, Args, State> = ResourceChecks<Resources[T], Types, Class, Args, State>;
+type F<T extends keyof Functions, Args, OutputArgs, Result> = FunctionChecks<Functions[T], Types, Args, OutputArgs, Result>;
 type In<T extends keyof Types> = TypeShape<T, Types, "input">;
 type Out<T extends keyof Types> = TypeShape<T, Types, "output">;
 type U<T> = pulumi.Unwrap<T>;
 
-/** Every check for one resource class. */
-type ResourceChecks<Spec extends R<keyof Resources>, Class, Args, State> = [
-    Same<U<Args>, ArgsShape<Spec, Types>>,
-    Same<U<State>, StateShape<Spec, Types>>,
-    Same<DeclaredOutputs<Class>, ClassOutputShape<Spec, Types>>,
-];
+export type ProviderCheck = Assert<ProviderChecks<typeof manifest.provider, Types, ProviderArgs>>;
 
-/** Every check for one invoke. */
-type FunctionChecks<Spec extends F<keyof Functions>, Args, OutputArgs, Result> = [
-    Same<Args, ArgsShape<Spec, Types>>,
-    Same<U<OutputArgs>, ArgsShape<Spec, Types>>,
-    Same<Result, ResultShape<Spec, Types>>,
-];
-
-type AllTrue<T extends boolean[]> = T[number] extends true ? true : false;
-
-export type ProviderCheck = Assert<
-    Same<U<ProviderArgs>, ObjectOf<{ properties: (typeof manifest.provider)["inputs"]; required: [] }, Types, "input">>
->;
-
-export type SecretsCheck = Assert<
-    AllTrue<ResourceChecks<R<"talos:machine/secrets:Secrets">, machine.Secrets, machine.SecretsArgs, machine.SecretsState>>
->;
+export type SecretsCheck = Assert<R<"talos:machine/secrets:Secrets", machine.Secrets, machine.SecretsArgs, machine.SecretsState>>;
 export type ConfigurationApplyCheck = Assert<
-    AllTrue<
-        ResourceChecks<
-            R<"talos:machine/configurationApply:ConfigurationApply">,
-            machine.ConfigurationApply,
-            machine.ConfigurationApplyArgs,
-            machine.ConfigurationApplyState
-        >
+    R<
+        "talos:machine/configurationApply:ConfigurationApply",
+        machine.ConfigurationApply,
+        machine.ConfigurationApplyArgs,
+        machine.ConfigurationApplyState
     >
 >;
-export type BootstrapCheck = Assert<
-    AllTrue<ResourceChecks<R<"talos:machine/bootstrap:Bootstrap">, machine.Bootstrap, machine.BootstrapArgs, machine.BootstrapState>>
->;
+export type BootstrapCheck = Assert<R<"talos:machine/bootstrap:Bootstrap", machine.Bootstrap, machine.BootstrapArgs, machine.BootstrapState>>;
 export type KubeconfigCheck = Assert<
-    AllTrue<ResourceChecks<R<"talos:cluster/kubeconfig:Kubeconfig">, cluster.Kubeconfig, cluster.KubeconfigArgs, cluster.KubeconfigState>>
+    R<"talos:cluster/kubeconfig:Kubeconfig", cluster.Kubeconfig, cluster.KubeconfigArgs, cluster.KubeconfigState>
 >;
 export type SchematicCheck = Assert<
-    AllTrue<
-        ResourceChecks<
-            R<"talos:imageFactory/schematic:Schematic">,
-            imagefactory.Schematic,
-            imagefactory.SchematicArgs,
-            imagefactory.SchematicState
-        >
-    >
+    R<"talos:imageFactory/schematic:Schematic", imagefactory.Schematic, imagefactory.SchematicArgs, imagefactory.SchematicState>
 >;
 
 export type MachineGetConfigurationCheck = Assert<
-    AllTrue<
-        FunctionChecks<
-            F<"talos:machine/getConfiguration:getConfiguration">,
-            machine.GetConfigurationArgs,
-            machine.GetConfigurationOutputArgs,
-            machine.GetConfigurationResult
-        >
+    F<
+        "talos:machine/getConfiguration:getConfiguration",
+        machine.GetConfigurationArgs,
+        machine.GetConfigurationOutputArgs,
+        machine.GetConfigurationResult
     >
 >;
 export type ClientGetConfigurationCheck = Assert<
-    AllTrue<
-        FunctionChecks<
-            F<"talos:client/getConfiguration:getConfiguration">,
-            client.GetConfigurationArgs,
-            client.GetConfigurationOutputArgs,
-            client.GetConfigurationResult
-        >
-    >
+    F<"talos:client/getConfiguration:getConfiguration", client.GetConfigurationArgs, client.GetConfigurationOutputArgs, client.GetConfigurationResult>
 >;
 export type GetHealthCheck = Assert<
-    AllTrue<FunctionChecks<F<"talos:cluster/getHealth:getHealth">, cluster.GetHealthArgs, cluster.GetHealthOutputArgs, cluster.GetHealthResult>>
+    F<"talos:cluster/getHealth:getHealth", cluster.GetHealthArgs, cluster.GetHealthOutputArgs, cluster.GetHealthResult>
 >;
 export type GetUrlsCheck = Assert<
-    AllTrue<
-        FunctionChecks<F<"talos:imageFactory/getUrls:getUrls">, imagefactory.GetUrlsArgs, imagefactory.GetUrlsOutputArgs, imagefactory.GetUrlsResult>
-    >
+    F<"talos:imageFactory/getUrls:getUrls", imagefactory.GetUrlsArgs, imagefactory.GetUrlsOutputArgs, imagefactory.GetUrlsResult>
 >;
 
 // Nested object types, one line per interface (catches extra optional fields the

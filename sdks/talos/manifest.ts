@@ -4,10 +4,11 @@
  * (copy: shared/provider-schemas/talos-schema.json, pinned by sha256) for the subset talos-cloud-edge uses.
  *
  * Run-time behaviour (copied inputs, required checks, secret wrapping, additionalSecretOutputs,
- * invoke arguments) is read from here by utilities.ts; checks.ts proves the TypeScript
- * declarations agree with it; test/sdks.test.ts proves it agrees with the schema.
+ * invoke arguments) is read from here by ../common/runtime.ts (through utilities.ts); checks.ts
+ * proves the TypeScript declarations agree with it; test/sdks.test.ts proves it agrees with the
+ * schema.
  */
-import { FunctionSpec, ObjectTypeSpec, ProviderSpec, ResourceSpec } from "./spec";
+import { FunctionSpec, ObjectTypeSpec, ProviderSpec, ResourceSpec } from "../common/spec";
 
 /** Package name = token prefix = config namespace. */
 export const packageName = "talos";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isProviderOf, providerInputs } from "../common/runtime";
 import * as manifest from "./manifest";
 import * as utilities from "./utilities";
 
@@ -14,10 +15,7 @@ export class Provider extends pulumi.ProviderResource {
      * True when `obj` is a Talos Provider, even across copies of the Pulumi SDK in one process.
      */
     public static isInstance(obj: any): obj is Provider {
-        if (obj === undefined || obj === null) {
-            return false;
-        }
-        return obj["__pulumiType"] === "pulumi:providers:" + Provider.__pulumiType;
+        return isProviderOf(obj, Provider.__pulumiType);
     }
 
     /**
@@ -26,11 +24,7 @@ export class Provider extends pulumi.ProviderResource {
      * @param opts Resource options; `version` and `pluginDownloadURL` default to this package's.
      */
     constructor(name: string, args?: ProviderArgs, opts?: pulumi.ResourceOptions) {
-        const resourceInputs: pulumi.Inputs = {};
-        for (const property of Object.keys(manifest.provider.inputs) as (keyof ProviderArgs)[]) {
-            resourceInputs[property] = args?.[property];
-        }
-        super(Provider.__pulumiType, name, resourceInputs, pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {}));
+        super(Provider.__pulumiType, name, providerInputs(manifest.provider, args), utilities.providerOptions(opts));
     }
 }
 

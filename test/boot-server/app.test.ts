@@ -205,7 +205,7 @@ describe("boot-server app (HTTP)", function () {
         assert.ok(Array.isArray(parsed));
         for (const d of parsed) assert.deepEqual(d.errors, []);
         const docs = parsed.map((d) => d.toJS() as Record<string, any>);
-        assert.deepEqual(docs.map((d) => d.kind ?? d.version), ["v1alpha1", "KubeSpanConfig", "HostnameConfig", "ExtensionServiceConfig"]);
+        assert.deepEqual(docs.map((d) => d.kind ?? d.version), ["v1alpha1", "TimeSyncConfig", "HostnameConfig", "ExtensionServiceConfig"]);
         const v1 = docs[0];
         assert.equal(v1.machine.install.disk, "/dev/vda");
         assert.equal(v1.machine.install.image, INSTALLER);
@@ -538,7 +538,8 @@ describe("boot-server app (HTTP)", function () {
             { name: "iPXE expansion in the UUID", path: good({ uuid: "%24%7Bnet0%2Fmac%7D" }), status: 400, error: "invalid_request", field: "uuid" },
             { name: "newline in the UUID", path: good({ uuid: `${EDGE1.uuid}%0Achain%20http%3A%2F%2Fevil` }), status: 400, error: "invalid_request", field: "uuid" },
             { name: "|| in the serial", path: good({ serial: "SN%7C%7Creboot" }), status: 400, error: "invalid_request", field: "serial" },
-            { name: "colon in the serial", path: good({ serial: "a%3Ab" }), status: 400, error: "invalid_request", field: "serial" },
+            { name: "semicolon in the serial", path: good({ serial: "a%3Bb" }), status: 400, error: "invalid_request", field: "serial" },
+            { name: "equals sign in the serial", path: good({ serial: "a%3Db" }), status: 400, error: "invalid_request", field: "serial" },
             { name: "newline in the serial", path: good({ serial: "SN-0101%0Akernel%20http%3A%2F%2Fevil" }), status: 400, error: "invalid_request", field: "serial" },
             { name: "YAML in the serial", path: good({ serial: "x%0Akind%3A%20Evil" }), status: 400, error: "invalid_request", field: "serial" },
             { name: "overlong serial", path: good({ serial: "S".repeat(100) }), status: 400, error: "invalid_request", field: "serial" },

@@ -34,8 +34,6 @@ machine:
     key: ${BASE_SECRETS[3]}
   kubelet:
     image: ghcr.io/siderolabs/kubelet:v1.35.0
-  network:
-    hostname: should-be-removed
   install:
     disk: /dev/sda
     image: ghcr.io/siderolabs/installer:v1.12.4
@@ -57,9 +55,20 @@ kind: HostnameConfig
 auto: stable
 ---
 apiVersion: v1alpha1
-kind: KubeSpanConfig
-enabled: false
+kind: TimeSyncConfig
+ntp:
+  servers:
+    - time.cloudflare.com
 `;
+
+/**
+ * BASE_CONFIG as a hand-written base might be: a fixed hostname and stableHostname, both of
+ * which Talos v1.12 refuses next to the HostnameConfig the service adds per machine.
+ */
+export const BASE_CONFIG_WITH_HOSTNAME_CONFLICTS = BASE_CONFIG.replace(
+    "  install:\n",
+    "  network:\n    hostname: one-name-for-all\n  features:\n    stableHostname: true\n    diskQuotaSupport: true\n  install:\n",
+);
 
 export const KERNEL_URL = "https://factory.example.test/image/abc123/v1.12.4/kernel-amd64";
 export const INITRAMFS_URL = "https://factory.example.test/image/abc123/v1.12.4/initramfs-amd64.xz";

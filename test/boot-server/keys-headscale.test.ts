@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { HeadscaleKeyMinter, HeadscaleKeyMinterOptions } from "../../infra/boot-server/src/keys/headscale";
 import { KeyMintError } from "../../infra/boot-server/src/keys/types";
-import { FakeHeadscaleApi, startFakeHeadscaleApi } from "./fakes/headscale-api";
+import { FakeHeadscaleApi, startFakeHeadscaleApi } from "../../testing/fakes/headscale-api";
 
 const API_KEY = "hsApiKeyPrefix.s3cr3tHeadscaleApiKeyThatMustNeverLeak";
 const FAST_RETRY = { backoffMs: 5, maxBackoffMs: 20, timeoutMs: 2000, maxAttempts: 3 };

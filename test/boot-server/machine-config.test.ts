@@ -3,7 +3,7 @@ import { parseAllDocuments } from "yaml";
 import { BaseConfigError, parseBaseConfig, prepareMachineConfig, renderMachineConfig } from "../../infra/boot-server/src/machine-config";
 import { parseBootSettings } from "../../infra/boot-server/src/settings";
 import { TAILNET_VALID_SUBNETS } from "../../lib/talos/documents";
-import { BASE_CONFIG, BASE_SECRETS, INSTALLER, settingsInput } from "./fixtures";
+import { BASE_CONFIG, BASE_CONFIG_WITH_HOSTNAME_CONFLICTS, BASE_SECRETS, INSTALLER, settingsInput } from "./fixtures";
 
 const settings = parseBootSettings(settingsInput());
 const edge1 = settings.sites[0].machines[0];
@@ -81,14 +81,30 @@ describe("boot-server machine config", () => {
         assert.deepEqual(v1.machine.nodeTaints, { dedicated: "edge:NoSchedule" });
         assert.deepEqual(v1.machine.kubelet.nodeIP.validSubnets, ["100.64.0.0/10", "fd7a:115c:a1e0::/48"]);
         assert.equal(v1.machine.kubelet.image, "ghcr.io/siderolabs/kubelet:v1.35.0", "other kubelet fields kept");
-        assert.equal(v1.machine.network.hostname, undefined, "a static v1alpha1 hostname would conflict with HostnameConfig");
+    });
+
+    it("removes a fixed hostname and stableHostname: true when it loads the base, and says so", () => {
+        assert.deepEqual(parseBaseConfig(BASE_CONFIG).adjustments, [], "a base without them is used as given");
+        const base = parseBaseConfig(BASE_CONFIG_WITH_HOSTNAME_CONFLICTS);
+        assert.equal(base.adjustments.length, 2);
+        assert.match(base.adjustments[0], /^removed machine\.network\.hostname from the base config: .*HostnameConfig/);
+        assert.match(base.adjustments[1], /^removed machine\.features\.stableHostname: true from the base config/);
+        assert.ok(!base.adjustments.join().includes("one-name-for-all"), "names fields, never values");
+        // Removed from the parsed base itself: every render starts without them.
+        assert.equal(base.documents[base.v1alpha1Index].getIn(["machine", "network", "hostname"]), undefined);
+        const [v1] = docs(renderMachineConfig(base, { site: "alpha", machine: edge1, installerImage: INSTALLER, validSubnets: ["100.64.0.0/10"], authKey: KEY }));
+        assert.equal(v1.machine.network?.hostname, undefined);
+        assert.deepEqual(v1.machine.features, { diskQuotaSupport: true }, "other features kept");
+        const keptFalse = parseBaseConfig(BASE_CONFIG_WITH_HOSTNAME_CONFLICTS.replace("stableHostname: true", "stableHostname: false"));
+        assert.equal(keptFalse.adjustments.length, 1, "stableHostname: false is no conflict and stays");
+        assert.equal(keptFalse.documents[keptFalse.v1alpha1Index].getIn(["machine", "features", "stableHostname"]), false);
     });
 
     it("replaces the base HostnameConfig and appends the tailscale extension config", () => {
         const all = docs(render());
         assert.deepEqual(
             all.map((d) => d.kind ?? d.version),
-            ["v1alpha1", "KubeSpanConfig", "HostnameConfig", "ExtensionServiceConfig"],
+            ["v1alpha1", "TimeSyncConfig", "HostnameConfig", "ExtensionServiceConfig"],
         );
         const hostnames = all.filter((d) => d.kind === "HostnameConfig");
         assert.deepEqual(hostnames, [{ apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "edge-1" }]);

@@ -13,7 +13,7 @@ import * as http from "node:http";
 import { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { IPXE_USER_CLASS } from "../../infra/edge-host/render";
+import { IPXE_USER_CLASS } from "../../infra/edge-host/dnsmasq";
 
 const IPXE_DIR = path.join(__dirname, "..", "..", "infra", "ipxe");
 const BUILD = path.join(IPXE_DIR, "build.sh");

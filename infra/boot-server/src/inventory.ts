@@ -37,7 +37,7 @@ export function identityFromRequest(mac: string, uuid?: string, serial?: string)
     return {
         mac: normalMac,
         uuid: uuid ? normaliseUuid(uuid) : undefined,
-        serial: serial ? normaliseSerial(serial) : undefined,
+        serial: serial ? normaliseSerial(serial.trim()) : undefined,
     };
 }
 

@@ -29,6 +29,11 @@ export interface BaseConfig {
     /** Index of the v1alpha1 document in `documents`. */
     readonly v1alpha1Index: number;
     readonly documents: readonly Document.Parsed[];
+    /**
+     * What loading changed in the base, one sentence each (field names only, no values), for
+     * the service to log at start-up; [] when the base was used as given.
+     */
+    readonly adjustments: readonly string[];
 }
 
 function docKind(doc: Document.Parsed): { apiVersion?: unknown; kind?: unknown; version?: unknown; name?: unknown } {
@@ -43,8 +48,34 @@ function docKind(doc: Document.Parsed): { apiVersion?: unknown; kind?: unknown; 
 }
 
 /**
+ * The v1alpha1 settings that Talos v1.12 refuses next to a HostnameConfig document, which the
+ * service adds to every machine's config: a fixed `machine.network.hostname` (one name for every
+ * machine of a shared base is wrong anyway) and `machine.features.stableHostname: true`. Both
+ * are removed from the base when it is loaded, so a bad base shows at start-up, not at boot.
+ */
+function removeHostnameConflicts(v1: Document.Parsed): string[] {
+    const adjustments: string[] = [];
+    const why = "the service names each machine with its own HostnameConfig document, which Talos v1.12 refuses next to";
+    const network = v1.getIn(["machine", "network"], true);
+    if (isMap(network) && network.has("hostname")) {
+        const hostname = network.get("hostname");
+        if (hostname !== null && hostname !== undefined && hostname !== "") {
+            adjustments.push(`removed machine.network.hostname from the base config: ${why} a fixed hostname`);
+        }
+        network.delete("hostname");
+    }
+    const features = v1.getIn(["machine", "features"], true);
+    if (isMap(features) && features.get("stableHostname") === true) {
+        features.delete("stableHostname");
+        adjustments.push(`removed machine.features.stableHostname: true from the base config: ${why} stableHostname`);
+    }
+    return adjustments;
+}
+
+/**
  * Parses and checks the base config: valid YAML, exactly one v1alpha1 document, and that
- * document is a worker config (`machine.type: worker`) with a `cluster` section.
+ * document is a worker config (`machine.type: worker`) with a `cluster` section. Settings that
+ * conflict with the per-machine HostnameConfig are removed and listed in `adjustments`.
  */
 export function parseBaseConfig(text: string): BaseConfig {
     if (typeof text !== "string" || text.trim() === "") throw new BaseConfigError("is empty");
@@ -84,7 +115,8 @@ export function parseBaseConfig(text: string): BaseConfig {
             throw new BaseConfigError("every document must be the v1alpha1 config or carry apiVersion and kind");
         }
     }
-    return { v1alpha1Index: v1Indexes[0], documents };
+    const adjustments = removeHostnameConflicts(v1);
+    return { v1alpha1Index: v1Indexes[0], documents, adjustments };
 }
 
 export interface MachineConfigInput {
@@ -146,10 +178,7 @@ function mergeV1alpha1(base: Document.Parsed, input: Omit<MachineConfigInput, "a
     }
 
     mapAt(doc, ["machine", "kubelet", "nodeIP"]).set("validSubnets", doc.createNode([...input.validSubnets]));
-
-    // HostnameConfig (appended below) conflicts with a static v1alpha1 hostname.
-    const network = doc.getIn(["machine", "network"], true);
-    if (isMap(network)) network.delete("hostname");
+    // No hostname here: parseBaseConfig removed the settings that conflict with HostnameConfig.
     return doc;
 }
 

@@ -11,44 +11,14 @@ export { KeyMintError, MAX_KEY_EXPIRY_SECONDS } from "./types";
 export type { KeyMinter, MintRequest, MintedKey } from "./types";
 export { TailscaleKeyMinter, HeadscaleKeyMinter, StaticKeyMinter };
 
-/** Tailscale SaaS: keys minted through an OAuth client (scope `auth_keys`). */
-export interface TailscaleKeyBackendSettings {
-    kind: "tailscale";
-    /** API origin, no trailing path. Default `https://api.tailscale.com`. */
-    apiBaseUrl?: string;
-    /** Tailnet name in the API path; default `-` (the OAuth client's own tailnet). */
-    tailnet?: string;
-    /** ACL tags for the minted keys (e.g. `["tag:edge"]`); required, non-empty, each `tag:<name>`. */
-    tags: string[];
-    /** Key lifetime in seconds, 1..3600. */
-    expirySeconds: number;
-}
+import type { KeyBackendSettings } from "../../../../model/bootContract";
 
-/** Self-hosted Headscale: keys minted with an API key. */
-export interface HeadscaleKeyBackendSettings {
-    kind: "headscale";
-    /** Headscale server URL (`https://hs.example`); also the nodes' `--login-server`. */
-    url: string;
-    /** Headscale user id (uint64 as a decimal string); omit for tag-only keys. */
-    user?: string;
-    /** ACL tags for the minted keys (`tag:<name>`); required, non-empty. */
-    tags: string[];
-    /** Key lifetime in seconds, 1..3600. */
-    expirySeconds: number;
-}
-
-/** Keys created ahead of time by the stack, one single-use key per inventory machine. */
-export interface StaticKeyBackendSettings {
-    kind: "static";
-    /**
-     * Lifetime the stack gave the keys, in seconds, used only to report `expiresAt`.
-     * Omitted: `expiresAt` is the string "unknown" (the service cannot know it).
-     */
-    expirySeconds?: number;
-}
-
-/** Non-secret key backend parameters (part of BOOT_SETTINGS). */
-export type KeyBackendSettings = TailscaleKeyBackendSettings | HeadscaleKeyBackendSettings | StaticKeyBackendSettings;
+export type {
+    HeadscaleKeyBackendSettings,
+    KeyBackendSettings,
+    StaticKeyBackendSettings,
+    TailscaleKeyBackendSettings,
+} from "../../../../model/bootContract";
 
 /** Secrets for the key backends, each read from its own env var. */
 export interface KeySecrets {

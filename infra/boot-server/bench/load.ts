@@ -1,0 +1,78 @@
+/** Load generation: pre-issuing tickets through the machine endpoint, and one autocannon run per target. */
+import autocannon = require("autocannon");
+import { performance } from "node:perf_hooks";
+import { BenchInventory, machinePath } from "./inventory";
+import type { Row } from "./report";
+
+const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+};
+
+/** Issues one ticket per machine through the machine endpoint, `concurrency` at a time. */
+export async function preIssueTickets(base: string, inv: BenchInventory, concurrency: number): Promise<string[]> {
+    const tickets: string[] = new Array(inv.ticketMachines.length);
+    let next = 0;
+    let done = 0;
+    const started = Date.now();
+    const progress = setInterval(() => {
+        log(`  pre-issuing tickets: ${done}/${tickets.length} (${Math.round(done / ((Date.now() - started) / 1000))}/s)`);
+    }, 1000);
+    try {
+        await Promise.all(
+            Array.from({ length: concurrency }, async () => {
+                while (next < inv.ticketMachines.length) {
+                    const i = next++;
+                    const m = inv.ticketMachines[i];
+                    const res = await fetch(base + machinePath(m.site, inv.siteTokens[m.site], m), { signal: AbortSignal.timeout(30_000) });
+                    const body = await res.text();
+                    const found = /\/v1\/config\/([A-Za-z0-9_-]{43})/.exec(body);
+                    if (res.status !== 200 || !found) throw new Error(`ticket issue for machine #${i} failed: HTTP ${res.status}`);
+                    tickets[i] = found[1];
+                    done++;
+                }
+            }),
+        );
+    } finally {
+        clearInterval(progress);
+    }
+    log(`  pre-issued ${tickets.length} tickets in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return tickets;
+}
+
+/** Runs autocannon against one target and reports progress each second; `signal` stops the load early (and rejects). */
+export async function measure(target: string, opts: autocannon.AutocannonOptions, signal: AbortSignal): Promise<Row> {
+    const what = opts.amount !== undefined ? `${opts.amount} requests` : `${opts.duration} s`;
+    log(`> ${target}: ${opts.connections} connections, ${what}`);
+    signal.throwIfAborted();
+    const startedAt = performance.now();
+    let lastResponseAt = startedAt;
+    const instance = autocannon({ timeout: 10, ...opts, title: target });
+    const stop = (): void => instance.stop();
+    signal.addEventListener("abort", stop, { once: true });
+    // autocannon's own duration/start/finish move in whole-second ticks; time the responses instead.
+    instance.on("response", () => {
+        lastResponseAt = performance.now();
+    });
+    let second = 0;
+    instance.on("tick", (t: { counter: number }) => {
+        second++;
+        if (t.counter > 0) log(`  ${target}: ${second} s, ${t.counter} req/s`);
+    });
+    const result = await instance;
+    signal.removeEventListener("abort", stop);
+    signal.throwIfAborted();
+    const seconds = Math.max(0.001, (lastResponseAt - startedAt) / 1000);
+    const row: Row = {
+        target,
+        connections: opts.connections ?? 10,
+        requests: result.requests.total,
+        seconds,
+        rps: result.requests.total / seconds,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors,
+    };
+    log(`  ${target}: done, ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}`);
+    return row;
+}

@@ -1,0 +1,99 @@
+/** Command-line options of `npm run bench:boot` (pure: parsing only). */
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+
+export const USAGE = `Boot service benchmark (nginx static file and a minimal Fastify app vs. the boot service's endpoints).
+
+Usage: npm run bench:boot -- [options]
+
+Options:
+  --duration <s>            seconds per duration-based target (1..120, default 10)
+  --connections <n>         concurrent connections (1..1000, default 100)
+  --config-requests <n>     config fetches at --connections, one pre-issued ticket each
+                            (100..100000, default 5000); the inventory gets this many machines
+  --latency-requests <n>    config fetches over ONE connection, to show unloaded latency
+                            (10..10000, default 500)
+  --only <targets>          comma-separated subset of the targets below (default: all)
+  --cpu-prof <dir>          write a V8 CPU profile of the boot service process (node --cpu-prof)
+                            into <dir> when it exits; open it in Chrome DevTools or summarise it
+                            with bench/profile-summary.ts
+  -h, --help                this text
+
+Targets, in order:
+  nginx-static     nginx (worker_processes auto) serving a file the size of a machine script
+  node-hello       a minimal Fastify app (own process, the service's logging setup) answering a
+                   fixed body of the same size: the ceiling for any Node.js endpoint here
+  site-script      GET /v1/sites/<site>/boot.ipxe (read only: token check + render)
+  machine-script   GET /v1/sites/<site>/machine.ipxe for a known machine not yet enrolled
+                   (issues a ticket: a write)
+  machine-enrolled the same for a machine that already got its config (local-boot answer, no write)
+  config           GET /v1/config/<ticket> with a fresh pre-issued ticket per request
+                   (consume + key from the static backend + render + enrollment record)
+  config-1conn     the same over a single connection
+
+Needs nginx on PATH or at /usr/sbin/nginx (apt-get install nginx; listed in scripts/apt-packages.txt).
+Prints progress while running and a markdown table at the end.`;
+
+export const TARGETS = ["nginx-static", "node-hello", "site-script", "machine-script", "machine-enrolled", "config", "config-1conn"] as const;
+export type Target = (typeof TARGETS)[number];
+
+export interface Options {
+    duration: number;
+    connections: number;
+    configRequests: number;
+    latencyRequests: number;
+    targets: ReadonlySet<Target>;
+    /** Directory for the service's CPU profile; undefined = no profiling. */
+    cpuProfDir?: string;
+}
+
+/** A bad command line: printed with the usage text, exit 2. */
+export class UsageError extends Error {}
+
+function intOption(value: string | undefined, name: string, min: number, max: number, def: number): number {
+    if (value === undefined) return def;
+    if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) {
+        throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+    }
+    return Number(value);
+}
+
+export function parseOptions(argv: string[]): Options | "help" {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            options: {
+                duration: { type: "string" },
+                connections: { type: "string" },
+                "config-requests": { type: "string" },
+                "latency-requests": { type: "string" },
+                "cpu-prof": { type: "string" },
+                only: { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+            allowPositionals: false,
+            strict: true,
+        });
+    } catch (err) {
+        throw new UsageError((err as Error).message);
+    }
+    if (parsed.values.help) return "help";
+    let targets: ReadonlySet<Target> = new Set(TARGETS);
+    if (parsed.values.only !== undefined) {
+        const wanted = parsed.values.only.split(",").map((t) => t.trim()).filter((t) => t !== "");
+        const unknown = wanted.filter((t) => !(TARGETS as readonly string[]).includes(t));
+        if (wanted.length === 0 || unknown.length > 0) {
+            throw new UsageError(`--only takes a comma-separated list of ${TARGETS.join(", ")} (unknown: ${JSON.stringify(unknown.join(",") || parsed.values.only)})`);
+        }
+        targets = new Set(wanted as Target[]);
+    }
+    return {
+        targets,
+        duration: intOption(parsed.values.duration, "duration", 1, 120, 10),
+        connections: intOption(parsed.values.connections, "connections", 1, 1000, 100),
+        configRequests: intOption(parsed.values["config-requests"], "config-requests", 100, 100_000, 5_000),
+        latencyRequests: intOption(parsed.values["latency-requests"], "latency-requests", 10, 10_000, 500),
+        cpuProfDir: parsed.values["cpu-prof"] === undefined ? undefined : path.resolve(parsed.values["cpu-prof"]),
+    };
+}

@@ -1,0 +1,173 @@
+/**
+ * The contract between the Pulumi graph and the boot service: what the service accepts as its
+ * non-secret settings (`BOOT_SETTINGS`), which environment variables carry its secrets, and
+ * the URL shapes the graph hands to DHCP. Components build settings through this module only;
+ * the service validates them with the same model parsers (model/edgeMachine.ts) at start-up.
+ */
+import { bootMachineOf, type Architecture, type EdgeMachineConfig } from "./edgeMachine";
+
+/** Kernel and initramfs of the edge schematic for one architecture; iPXE fetches them directly. */
+export interface BootAssets {
+    /** Kernel URL, e.g. `https://factory.talos.dev/image/<schematic>/v1.12.4/kernel-amd64`. http(s). */
+    kernelUrl: string;
+    /** Initramfs URL, e.g. `https://factory.talos.dev/image/<schematic>/v1.12.4/initramfs-amd64.xz`. http(s). */
+    initramfsUrl: string;
+    /** Console arguments for this architecture; default: the top-level `consoleArgs`. */
+    consoleArgs?: string[];
+}
+
+/** One machine in a site's inventory: the service form of model/edgeMachine.ts (no `ip`, no `vm`). */
+export interface BootMachineInput {
+    /** Hostname, Kubernetes node name and tailnet device name: a DNS label, unique across all sites. */
+    name: string;
+    /** MAC of the NIC it network-boots from; colon or hyphen form, any case. Unique within the site. */
+    mac: string;
+    /** SMBIOS UUID (8-4-4-4-12 hex, not a placeholder); requests must report it. */
+    uuid?: string;
+    /** SMBIOS serial (not a vendor placeholder); requests must report it. */
+    serial?: string;
+    /** CPU architecture. Default "amd64". `assets` must have an entry for it. */
+    arch?: Architecture;
+    /** Install disk, e.g. "/dev/vda". Exactly one of `installDisk` / `diskSelector`. */
+    installDisk?: string;
+    /** Talos `machine.install.diskSelector`. */
+    diskSelector?: Record<string, string>;
+    /** Extra node labels; `topology.kubernetes.io/zone=<site>` is always set and cannot be overridden. Default {}. */
+    labels?: Record<string, string>;
+    /** Node taints in Talos form, key -> "value:Effect". Default {}. */
+    taints?: Record<string, string>;
+    /** Enrollment generation, 1..1000000. Default 1. */
+    enrollment?: number;
+}
+
+export interface BootSiteInput {
+    /** Site name (DNS label): the `<site>` URL segment and the `topology.kubernetes.io/zone` value. */
+    name: string;
+    /** The site's inventory. May be empty (every machine is then recorded as pending). */
+    machines: BootMachineInput[];
+}
+
+/** Tailscale SaaS: keys minted through an OAuth client (scope `auth_keys`). */
+export interface TailscaleKeyBackendSettings {
+    kind: "tailscale";
+    /** API origin, no trailing path. Default `https://api.tailscale.com`. */
+    apiBaseUrl?: string;
+    /** Tailnet name in the API path; default `-` (the OAuth client's own tailnet). */
+    tailnet?: string;
+    /** ACL tags for the minted keys (e.g. `["tag:edge"]`); required, non-empty, each `tag:<name>`. */
+    tags: string[];
+    /** Key lifetime in seconds, 60..3600. */
+    expirySeconds: number;
+}
+
+/** Self-hosted Headscale: keys minted with an API key. */
+export interface HeadscaleKeyBackendSettings {
+    kind: "headscale";
+    /** Headscale server URL (`https://hs.example`); also the nodes' `--login-server`. */
+    url: string;
+    /** Headscale user id (uint64 as a decimal string); omit for tag-only keys. */
+    user?: string;
+    /** ACL tags for the minted keys (`tag:<name>`); required, non-empty. */
+    tags: string[];
+    /** Key lifetime in seconds, 60..3600. */
+    expirySeconds: number;
+}
+
+/** Keys created ahead of time by the stack, one single-use key per inventory machine. */
+export interface StaticKeyBackendSettings {
+    kind: "static";
+    /**
+     * Lifetime the stack gave the keys, in seconds, used only to report `expiresAt`.
+     * Omitted: `expiresAt` is the string "unknown" (the service cannot know it).
+     */
+    expirySeconds?: number;
+}
+
+/** Non-secret key backend parameters (part of BOOT_SETTINGS). */
+export type KeyBackendSettings = TailscaleKeyBackendSettings | HeadscaleKeyBackendSettings | StaticKeyBackendSettings;
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The JSON in `BOOT_SETTINGS`. Not secret. */
+export interface BootSettingsInput {
+    /**
+     * Base URL the scripts point machines at: scheme, host and optional port, no path
+     * (e.g. "https://boot-abc123-ew.a.run.app"). Default: derived from each request.
+     */
+    publicUrl?: string;
+    /**
+     * Reverse proxies in front of the service whose `X-Forwarded-*` headers are trusted: 1 for
+     * Cloud Run (its front end appends the client address), 0 when clients connect directly.
+     * Default 1.
+     */
+    trustedProxyHops?: number;
+    /** Config ticket lifetime in seconds, 60..3600. Default 900. */
+    ticketTtlSeconds?: number;
+    /** Requests per minute allowed from one source address (all routes but /healthz). 1..100000. Default 120. */
+    rateLimitPerMinute?: number;
+    /** How long an unknown machine waits before asking again, in seconds, 5..3600. Default 30. */
+    unknownMachineRetrySeconds?: number;
+    /** Attempts of each iPXE download (chain, kernel, initrd) before the machine reboots, 1..100. Default 10. */
+    chainAttempts?: number;
+    /** Pause between those attempts in seconds, 1..300. Default 10. */
+    chainRetryDelaySeconds?: number;
+    /** Pending (unknown) machines recorded per site at most; further unknown MACs are logged only. Default 1000. */
+    maxPendingPerSite?: number;
+    /** Edge schematic boot assets per architecture (at least one; every inventory arch needs one). */
+    assets: Partial<Record<Architecture, BootAssets>>;
+    /** Kernel console arguments. Default ["console=tty0", "console=ttyS0,115200"]. */
+    consoleArgs?: string[];
+    /**
+     * Further kernel arguments after `talos.platform=metal` and the console arguments, e.g. the
+     * edge schematic's `cmdline-metal-<arch>` defaults. Never secrets. Default [].
+     */
+    kernelArgs?: string[];
+    /** Installer image for `machine.install.image`, e.g. "factory.talos.dev/metal-installer/<schematic>:v1.12.4". */
+    installerImage: string;
+    /** kubelet `nodeIP.validSubnets`. Default the tailnet ranges ["100.64.0.0/10", "fd7a:115c:a1e0::/48"]. */
+    validSubnets?: string[];
+    /** Key backend and its non-secret parameters. */
+    keyBackend: KeyBackendSettings;
+    /** Log level. Default "info". */
+    logLevel?: LogLevel;
+    /** Edge sites and their inventories (at least one). */
+    sites: BootSiteInput[];
+}
+
+/** Environment variables the service reads its secrets from (each a Secret Manager secret on Cloud Run). */
+export const BOOT_SECRET_ENV = {
+    /** The cluster's Talos worker config, multi-document YAML. */
+    baseConfig: "BOOT_BASE_CONFIG",
+    /** JSON object site name -> site token. */
+    siteTokens: "BOOT_SITE_TOKENS",
+    tsOauthClientId: "TS_OAUTH_CLIENT_ID",
+    tsOauthClientSecret: "TS_OAUTH_CLIENT_SECRET",
+    headscaleApiKey: "HEADSCALE_API_KEY",
+    /** JSON object machine -> auth key (keyBackend "static"). */
+    staticKeys: "BOOT_STATIC_KEYS",
+    /** postgres:// URL; absent = embedded PGlite. */
+    databaseUrl: "BOOT_DATABASE_URL",
+} as const;
+
+/** The non-secret settings variable. */
+export const BOOT_SETTINGS_ENV = "BOOT_SETTINGS";
+
+/** The service form of a stack machine, as BOOT_SETTINGS carries it. */
+export function bootMachineInput(m: EdgeMachineConfig): BootMachineInput {
+    return bootMachineOf(m);
+}
+
+/** The service's inventory: the same entries that drive the DHCP leases and the VMs. */
+export function inventoryFromSites(sites: ReadonlyArray<{ name: string; machines: EdgeMachineConfig[] }>): BootSiteInput[] {
+    return sites.map((site) => ({ name: site.name, machines: site.machines.map(bootMachineInput) }));
+}
+
+/** Path of a site's iPXE entry script. */
+export function siteScriptPath(site: string): string {
+    return `/v1/sites/${encodeURIComponent(site)}/boot.ipxe`;
+}
+
+/** The per-site URL DHCP hands to iPXE. It carries the site token, so it is a secret. */
+export function siteBootUrl(serviceUrl: string, site: string, token: string): string {
+    return `${serviceUrl.replace(/\/+$/, "")}${siteScriptPath(site)}?token=${encodeURIComponent(token)}`;
+}

@@ -1,0 +1,60 @@
+/**
+ * `talos-cloud-edge:images`: Image Factory extensions and URL, and the optional custom iPXE build.
+ */
+import * as fs from "fs";
+import { Problems } from "../../model/problems";
+import { asObject, checkKeys, child, str, strList } from "../../model/readers";
+import { extensionName, httpUrl } from "../../model/checks";
+import { type ImagesConfig } from "../../components/model";
+import { key } from "./common";
+import { DEFAULTS } from "./defaults";
+
+export function parseImages(p: Problems, raw: unknown): ImagesConfig | undefined {
+    const path = key("images");
+    const o = raw === undefined ? {} : asObject(p, path, raw, "write it as a YAML mapping with cloudExtensions, edgeExtensions, factoryUrl");
+    if (!o) {
+        return undefined;
+    }
+    checkKeys(p, path, o, ["cloudExtensions", "edgeExtensions", "factoryUrl", "ipxeEfi", "ipxeBios"]);
+    const extensions = (name: "cloudExtensions" | "edgeExtensions", fallback: string[]): string[] | undefined => {
+        if (o[name] === undefined) {
+            return [...fallback];
+        }
+        const list = strList(p, o, path, name, { check: extensionName, unique: true });
+        if (list && !list.includes("siderolabs/tailscale")) {
+            p.invalid(child(path, name), list, 'does not include "siderolabs/tailscale"; nodes join the cluster over the tailnet, so add it');
+            return undefined;
+        }
+        return list;
+    };
+    const cloudExtensions = extensions("cloudExtensions", DEFAULTS.cloudExtensions);
+    const edgeExtensions = extensions("edgeExtensions", DEFAULTS.edgeExtensions);
+    const factoryUrl = o.factoryUrl === undefined ? DEFAULTS.factoryUrl : str(p, o, path, "factoryUrl", { check: httpUrl(false) });
+    const ipxe = parseIpxeBuild(p, path, o);
+    if (!cloudExtensions || !edgeExtensions || !factoryUrl || ipxe === null) {
+        return undefined;
+    }
+    return { cloudExtensions, edgeExtensions, factoryUrl: factoryUrl.replace(/\/+$/, ""), ...(ipxe ? { ipxe } : {}) };
+}
+
+/** `images.ipxeEfi` + `images.ipxeBios`: both or neither; files that exist on the runner. null = invalid. */
+export function parseIpxeBuild(p: Problems, path: string, o: Record<string, unknown>): { efi: string; bios: string } | undefined | null {
+    if (o.ipxeEfi === undefined && o.ipxeBios === undefined) {
+        return undefined;
+    }
+    let ok = true;
+    const files: Record<string, string> = {};
+    for (const name of ["ipxeEfi", "ipxeBios"] as const) {
+        const v = o[name];
+        if (typeof v !== "string" || v === "") {
+            p.add(child(path, name), `is required with ${name === "ipxeEfi" ? "ipxeBios" : "ipxeEfi"}: the path of the custom iPXE build's ${name === "ipxeEfi" ? "bin-x86_64-efi/ipxe.efi" : "bin/undionly.kpxe"} (infra/ipxe/build.sh)`);
+            ok = false;
+        } else if (!fs.existsSync(v)) {
+            p.invalid(child(path, name), v, "does not exist on this machine; build it with infra/ipxe/build.sh --out <dir> and point here");
+            ok = false;
+        } else {
+            files[name] = v;
+        }
+    }
+    return ok ? { efi: files.ipxeEfi, bios: files.ipxeBios } : null;
+}
