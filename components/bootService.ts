@@ -5,13 +5,27 @@
  * Secrets (base worker config, site tokens, key-backend credentials, database URL) live in
  * Secret Manager and reach the container only as `secretKeyRef` environment variables pinned
  * to a version, so a changed cluster config is a new secret version and a new revision.
+ *
+ * State (tickets, claims, enrollment records, pending machines) lives in Cloud SQL for
+ * PostgreSQL, whatever the scaling: it survives scale-to-zero, revisions and crashes (decision
+ * 0008). The inventory rides in the source bundle (`inventory.json`), not in an environment
+ * variable: Cloud Run caps one at 32 KiB, a few hundred machines.
  */
 import * as crypto from "crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tailscale from "@pulumi/tailscale";
-import { inventoryFromSites, siteBootUrl, type BootSettingsInput, type KeyBackendSettings } from "../model/bootContract";
+import {
+    BOOT_INVENTORY_FILE_ENV,
+    BUNDLED_INVENTORY_FILE,
+    inventoryFileText,
+    inventoryFromSites,
+    siteBootUrl,
+    type BootSettingsInput,
+    type BootSiteInput,
+    type KeyBackendSettings,
+} from "../model/bootContract";
 import type { Architecture, BootServiceConfig, EdgeSiteConfig, TailnetConfig } from "./model";
 import { edgeKernelArgs } from "../lib/talos/kernelArgs";
 
@@ -25,10 +39,15 @@ export interface BootAssetUrls {
 
 /** The packed service source Cloud Run deploys (see infra/boot-server/pack.ts). */
 export interface BootServiceSource {
-    /** Local path of the deterministic `.tar.gz` (server bundle + package.json). */
+    /** Local path of the deterministic `.tar.gz` (server bundle + package.json + inventory.json). */
     path: string;
     /** sha256 of the tarball, hex; names the bucket object so each build is a new revision. */
     sha256: string;
+    /**
+     * sha256 of the bundled inventory file (`packBootServer(cacheDir, {inventory})`). Required:
+     * the component refuses a bundle whose inventory is not exactly the one of its `sites`.
+     */
+    inventorySha256?: string;
 }
 
 export interface BootServiceArgs {
@@ -60,6 +79,13 @@ export interface BootServiceArgs {
     kernelArgs?: string[];
     /** The packed service source; a Promise is fine (the bundle is built while the program runs). */
     source: pulumi.Input<BootServiceSource>;
+    /**
+     * Machine name -> the SMBIOS UUID and serial of the VM the stack creates for it
+     * (EdgeVmIdentities.byMachine). The service requires a booting machine to report them; they
+     * reach it as the secret BOOT_MACHINE_IDENTITIES (the serial keeps the VM's identity off the
+     * site's L2). Default {}.
+     */
+    vmIdentities?: Record<string, pulumi.Input<{ uuid: string; serial: string }>>;
 }
 
 /** The label the policy pack uses to find the boot service. */
@@ -104,6 +130,32 @@ export function keyBackendSettings(service: BootServiceConfig, tailnet: TailnetC
     }
 }
 
+/** The Cloud Run service's name for a cluster (`namePrefix`). */
+export function bootServiceName(namePrefix: string): string {
+    return `${namePrefix}-boot`;
+}
+
+/**
+ * Cloud Run's deterministic URL of a service, `https://<service>-<project number>.<region>.run.app`,
+ * known before the service exists: the stack pins it as the service's `publicUrl`, so the URLs
+ * written into scripts never come from a request's Host or X-Forwarded-Host, and it can go into the
+ * service's own settings without a cycle. Cloud Run assigns it only while that first DNS label
+ * fits in 63 characters; a longer one is refused here.
+ */
+export function deterministicServiceUrl(serviceName: string, projectNumber: string, region: string): string {
+    if (!/^[0-9]{1,20}$/.test(projectNumber)) {
+        throw new Error(`boot service: project number ${JSON.stringify(projectNumber)} is not a number; is gcp:project the project id?`);
+    }
+    const label = `${serviceName}-${projectNumber}`;
+    if (label.length > 63) {
+        throw new Error(
+            `boot service: Cloud Run gives no deterministic URL to "${serviceName}" in project number ${projectNumber} ` +
+                `("${label}" is ${label.length} characters, over 63); shorten cluster.name`,
+        );
+    }
+    return `https://${label}.${region}.run.app`;
+}
+
 /** Everything in BOOT_SETTINGS (validated again by the service itself at start-up). */
 export function bootSettings(args: {
     service: BootServiceConfig;
@@ -112,6 +164,8 @@ export function bootSettings(args: {
     assets: Partial<Record<Architecture, BootAssetUrls>>;
     installerImage: string;
     kernelArgs: readonly string[];
+    /** The service's public origin (deterministicServiceUrl); pinned so no request header picks the scripts' URLs. */
+    publicUrl?: string;
 }): BootSettingsInput {
     const assets: BootSettingsInput["assets"] = {};
     for (const [arch, urls] of Object.entries(args.assets) as [Architecture, BootAssetUrls | undefined][]) {
@@ -120,7 +174,9 @@ export function bootSettings(args: {
         }
     }
     return {
-        // Cloud Run's front end is the one proxy whose X-Forwarded-* headers are trusted.
+        ...(args.publicUrl !== undefined ? { publicUrl: args.publicUrl } : {}),
+        // Cloud Run's front end is the one proxy whose X-Forwarded-* headers are trusted (the
+        // service's default is 0); with publicUrl set it only picks the rate limit's address.
         trustedProxyHops: 1,
         ticketTtlSeconds: args.service.ticketTtlSeconds,
         rateLimitPerMinute: args.service.rateLimitPerMinute,
@@ -133,23 +189,92 @@ export function bootSettings(args: {
     };
 }
 
-/** Whether the service needs a shared database: more than one instance cannot share PGlite. */
-export function needsCloudSql(service: BootServiceConfig): boolean {
-    return service.maxInstances > 1;
+/** BOOT_SETTINGS as the service gets it: everything but the inventory, which rides in the bundle. */
+export function bootSettingsEnv(settings: BootSettingsInput): Omit<BootSettingsInput, "sites"> {
+    const { sites: _inventory, ...rest } = settings;
+    return rest;
+}
+
+/** sha256 of the inventory file the bundle must carry for `sites` (what packBootServer reports). */
+export function bundledInventorySha256(sites: BootSiteInput[]): string {
+    return crypto.createHash("sha256").update(inventoryFileText(sites)).digest("hex");
+}
+
+/** Throws unless the packed bundle carries exactly the inventory of `sites`. */
+export function checkBundledInventory(source: BootServiceSource, sites: BootSiteInput[]): void {
+    if (source.inventorySha256 === undefined) {
+        throw new Error(
+            `the boot service bundle ${source.path} carries no inventory: pack it with ` +
+                "packBootServer(cacheDir, { inventory: inventoryFromSites(edgeSites) }) (infra/boot-server/pack.ts)",
+        );
+    }
+    if (source.inventorySha256 !== bundledInventorySha256(sites)) {
+        throw new Error(
+            `the boot service bundle ${source.path} carries another inventory than the stack's edge sites: ` +
+                "pack it from the same edgeSites the BootService gets (inventoryFromSites(cfg.edgeSites))",
+        );
+    }
+}
+
+/** Cloud Run's limit on one environment variable's value. */
+export const CLOUD_RUN_ENV_VALUE_MAX_BYTES = 32 * 1024;
+/** Secret Manager's limit on one secret version's payload. */
+export const SECRET_MANAGER_PAYLOAD_MAX_BYTES = 64 * 1024;
+
+/** Returns `value`, or throws naming the variable when it exceeds `max` bytes (a deploy would fail with an opaque API error). */
+export function checkSize(what: string, value: string, max: number, fix: string): string {
+    const bytes = Buffer.byteLength(value, "utf8");
+    if (bytes > max) {
+        throw new Error(`${what} is ${bytes} bytes, over the ${max}-byte limit; ${fix}`);
+    }
+    return value;
+}
+
+/** Pool size of each instance; with its claim holder lock an instance holds one connection more. */
+export const DATABASE_POOL_SIZE = 4;
+
+/**
+ * Cloud SQL tiers from the smallest, with PostgreSQL's default max_connections on each (it
+ * follows the tier's memory; a few are reserved for Cloud SQL's own superuser).
+ */
+export const CLOUD_SQL_TIERS: ReadonlyArray<{ tier: string; maxConnections: number }> = [
+    { tier: "db-f1-micro", maxConnections: 25 },
+    { tier: "db-g1-small", maxConnections: 50 },
+    { tier: "db-custom-1-3840", maxConnections: 100 },
+];
+/** Above the largest tier in CLOUD_SQL_TIERS: 2 vCPUs, 7.5 GB, and max_connections set explicitly. */
+const LARGE_TIER = "db-custom-2-7680";
+/** Connections kept free for Cloud SQL's reserved superuser and an operator's psql session. */
+const RESERVED_CONNECTIONS = 5;
+
+/**
+ * The smallest tier whose connections cover `maxInstances` instances, twice over for the lock
+ * connections of a revision still draining after a deploy (its idle pool connections close after
+ * 30 s). `maxConnections` is set as a database flag only above the listed tiers.
+ */
+export function cloudSqlTier(maxInstances: number): { tier: string; maxConnectionsFlag?: number } {
+    const needed = maxInstances * (DATABASE_POOL_SIZE + 1) + maxInstances + RESERVED_CONNECTIONS;
+    const fits = CLOUD_SQL_TIERS.find((t) => t.maxConnections >= needed);
+    return fits ? { tier: fits.tier } : { tier: LARGE_TIER, maxConnectionsFlag: needed };
 }
 
 /**
- * The Cloud Run v2 boot service with its service account, secrets, source bucket and,
- * when scaled past one instance, a Cloud SQL PostgreSQL database.
+ * The Cloud Run v2 boot service with its service account, secrets, source bucket and its Cloud
+ * SQL PostgreSQL database.
  */
 export class BootService extends pulumi.ComponentResource {
-    /** Base URL of the service (`https://<name>-<hash>.<region>.run.app`). */
+    /** Base URL of the service: its deterministic URL `https://<name>-<project number>.<region>.run.app`, which the scripts use. */
     public readonly url: pulumi.Output<string>;
     /** Site name → the URL DHCP hands to iPXE (secret: it carries the site token). */
     public readonly siteBootUrls: Record<string, pulumi.Output<string>>;
     /** The runtime service account's email. */
     public readonly serviceAccountEmail: pulumi.Output<string>;
     public readonly service: gcp.cloudrunv2.Service;
+    /**
+     * Bearer credential of the service's read-only admin API (secret; BOOT_ADMIN_TOKEN). The stack
+     * exports it as `bootAdminToken` for `npm run machines`; it is never a site token.
+     */
+    public readonly adminToken: pulumi.Output<string>;
 
     constructor(name: string, args: BootServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("talos-cloud-edge:boot:BootService", name, {}, opts);
@@ -171,10 +296,20 @@ export class BootService extends pulumi.ComponentResource {
             }, { parent: this }).result;
         }
 
+        // The admin API's own credential: operators hold it, no machine or DHCP answer ever does.
+        this.adminToken = pulumi.secret(new random.RandomPassword(`${name}-admin-token`, { length: 43, special: false }, { parent: this }).result);
+
         const secretEnvs: { env: string; id: string; value: pulumi.Input<string> }[] = [
             { env: "BOOT_BASE_CONFIG", id: "base-config", value: args.baseWorkerConfig },
             { env: "BOOT_SITE_TOKENS", id: "site-tokens", value: pulumi.jsonStringify(siteTokens) },
+            { env: "BOOT_ADMIN_TOKEN", id: "admin-token", value: this.adminToken },
         ];
+        if (Object.keys(args.vmIdentities ?? {}).length > 0) {
+            secretEnvs.push({ env: "BOOT_MACHINE_IDENTITIES", id: "machine-identities", value: pulumi.jsonStringify(args.vmIdentities ?? {}) });
+        }
+        const serviceName = bootServiceName(args.namePrefix);
+        const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }, { parent: this }).number;
+        const publicUrl = projectNumber.apply((n) => deterministicServiceUrl(serviceName, String(n), region));
         const plainEnvs: { name: string; value: pulumi.Input<string> }[] = [];
         const backend = args.service.keyBackend;
         if (backend.kind === "tailscale") {
@@ -204,15 +339,15 @@ export class BootService extends pulumi.ComponentResource {
             secretEnvs.push({ env: "BOOT_STATIC_KEYS", id: "static-keys", value: pulumi.jsonStringify(staticKeys) });
         }
 
-        const volumes: gcp.types.input.cloudrunv2.ServiceTemplateVolume[] = [];
-        const volumeMounts: gcp.types.input.cloudrunv2.ServiceTemplateContainerVolumeMount[] = [];
         const grants: pulumi.Resource[] = [];
-        if (needsCloudSql(args.service)) {
-            const database = this.cloudSql(name, args, serviceAccount, grants);
-            secretEnvs.push({ env: "BOOT_DATABASE_URL", id: "database-url", value: database.url });
-            volumes.push({ name: "cloudsql", cloudSqlInstance: { instances: [database.connectionName] } });
-            volumeMounts.push({ name: "cloudsql", mountPath: "/cloudsql" });
-        }
+        // Durable by default (decision 0008): the store survives scale-to-zero, revisions and crashes.
+        const database = this.cloudSql(name, args, serviceAccount, grants);
+        secretEnvs.push({ env: "BOOT_DATABASE_URL", id: "database-url", value: database.url });
+        plainEnvs.push({ name: "BOOT_DATABASE_POOL_SIZE", value: String(DATABASE_POOL_SIZE) });
+        const volumes: gcp.types.input.cloudrunv2.ServiceTemplateVolume[] = [
+            { name: "cloudsql", cloudSqlInstance: { instances: [database.connectionName] } },
+        ];
+        const volumeMounts: gcp.types.input.cloudrunv2.ServiceTemplateContainerVolumeMount[] = [{ name: "cloudsql", mountPath: "/cloudsql" }];
 
         const secretEnvVars: gcp.types.input.cloudrunv2.ServiceTemplateContainerEnv[] = [];
         for (const s of secretEnvs) {
@@ -223,7 +358,8 @@ export class BootService extends pulumi.ComponentResource {
             }, { parent: this });
             const version = new gcp.secretmanager.SecretVersion(`${name}-${s.id}`, {
                 secret: secret.id,
-                secretData: pulumi.secret(s.value),
+                secretData: pulumi.secret(pulumi.output(s.value).apply((v) =>
+                    checkSize(`the ${s.env} secret`, v, SECRET_MANAGER_PAYLOAD_MAX_BYTES, "Secret Manager refuses it (for BOOT_STATIC_KEYS: use the tailscale key backend for large inventories)"))),
             }, { parent: this });
             grants.push(new gcp.secretmanager.SecretIamMember(`${name}-${s.id}-access`, {
                 project,
@@ -244,7 +380,15 @@ export class BootService extends pulumi.ComponentResource {
             // Holds only build artefacts that the next `up` re-uploads.
             forceDestroy: true,
         }, { parent: this });
-        const source = pulumi.output(args.source);
+        const inventory = inventoryFromSites(args.sites);
+        if (!pulumi.Output.isInstance(args.source) && !(args.source instanceof Promise)) {
+            // Known now: fail at construction, before anything is registered.
+            checkBundledInventory(args.source, inventory);
+        }
+        const source = pulumi.output(args.source).apply((s) => {
+            checkBundledInventory(s, inventory);
+            return s;
+        });
         const sourceObject = new gcp.storage.BucketObject(`${name}-source`, {
             bucket: sourceBucket.name,
             name: source.apply((s) => `boot-server-${s.sha256.slice(0, 16)}.tar.gz`),
@@ -253,21 +397,22 @@ export class BootService extends pulumi.ComponentResource {
         }, { parent: this });
 
         const settings = pulumi
-            .all([args.assets, args.installerImage])
-            .apply(([assets, installerImage]) => JSON.stringify(bootSettings({
+            .all([args.assets, args.installerImage, publicUrl])
+            .apply(([assets, installerImage, url]) => checkSize("BOOT_SETTINGS", JSON.stringify(bootSettingsEnv(bootSettings({
                 service: args.service,
                 tailnet: args.tailnet,
                 sites: args.sites,
                 assets,
                 installerImage,
+                publicUrl: url,
                 // What Image Factory's cmdline-metal-<arch> says for these assets; the service
                 // adds talos.platform, the console arguments and talos.config around it.
                 kernelArgs: args.kernelArgs ?? edgeKernelArgs(args.talosVersion, Object.keys(assets) as Architecture[]),
-            })));
+            }))), CLOUD_RUN_ENV_VALUE_MAX_BYTES, "Cloud Run refuses it; the inventory belongs in the bundle (inventory.json), not here"));
 
         this.service = new gcp.cloudrunv2.Service(`${name}-service`, {
             project,
-            name: `${args.namePrefix}-boot`,
+            name: serviceName,
             location: region,
             description: "Talos edge boot service: iPXE scripts and machine configs",
             labels: { ...BOOT_SERVICE_ROLE_LABEL },
@@ -296,7 +441,13 @@ export class BootService extends pulumi.ComponentResource {
                     },
                     ports: { containerPort: 8080 },
                     resources: { limits: { cpu: "1", memory: "512Mi" }, cpuIdle: true, startupCpuBoost: true },
-                    envs: [{ name: "BOOT_SETTINGS", value: settings }, ...plainEnvs, ...secretEnvVars],
+                    envs: [
+                        { name: "BOOT_SETTINGS", value: settings },
+                        // Relative to the working directory, which is the bundle's (`node server.js`).
+                        { name: BOOT_INVENTORY_FILE_ENV, value: BUNDLED_INVENTORY_FILE },
+                        ...plainEnvs,
+                        ...secretEnvVars,
+                    ],
                     startupProbe: { httpGet: { path: "/healthz" }, periodSeconds: 2, failureThreshold: 30 },
                     livenessProbe: { httpGet: { path: "/healthz" }, periodSeconds: 30 },
                     volumeMounts,
@@ -309,19 +460,26 @@ export class BootService extends pulumi.ComponentResource {
             dependsOn: grants,
         });
 
-        this.url = this.service.uri;
+        // The pinned public URL, resolved once the service exists (so whoever uses it waits for it).
+        this.url = pulumi.all([this.service.uri, publicUrl]).apply(([, url]) => url);
         this.serviceAccountEmail = serviceAccount.email;
         this.siteBootUrls = {};
         for (const site of args.sites) {
             this.siteBootUrls[site.name] = pulumi.secret(
-                pulumi.all([this.service.uri, siteTokens[site.name]]).apply(([uri, token]) => siteBootUrl(uri, site.name, token)),
+                pulumi.all([this.url, siteTokens[site.name]]).apply(([url, token]) => siteBootUrl(url, site.name, token)),
             );
         }
-        this.registerOutputs({ url: this.url, siteBootUrls: this.siteBootUrls, serviceAccountEmail: this.serviceAccountEmail });
+        this.registerOutputs({ url: this.url, siteBootUrls: this.siteBootUrls, serviceAccountEmail: this.serviceAccountEmail, adminToken: this.adminToken });
     }
 
-    /** Cloud SQL PostgreSQL reached over the Cloud Run connector's Unix socket (no public client access). */
+    /**
+     * Cloud SQL PostgreSQL, the smallest tier that holds the instances' connections, reached only
+     * through Cloud Run's built-in Cloud SQL connection (a Unix socket, IAM-authorised by
+     * roles/cloudsql.client, TLS to the instance): connectorEnforcement REQUIRED refuses every
+     * other client, and there are no authorised networks. Password in Secret Manager.
+     */
     private cloudSql(name: string, args: BootServiceArgs, serviceAccount: gcp.serviceaccount.Account, grants: pulumi.Resource[]) {
+        const { tier, maxConnectionsFlag } = cloudSqlTier(args.service.maxInstances);
         const instance = new gcp.sql.DatabaseInstance(`${name}-db`, {
             project: args.project,
             name: `${args.namePrefix}-boot-db`,
@@ -329,9 +487,17 @@ export class BootService extends pulumi.ComponentResource {
             databaseVersion: "POSTGRES_16",
             deletionProtection: true,
             settings: {
-                tier: "db-custom-1-3840",
+                // Shared-core tiers exist only in the Enterprise edition (the API's default for
+                // PostgreSQL 16 can be Enterprise Plus).
+                edition: "ENTERPRISE",
+                tier,
+                availabilityType: "ZONAL",
+                diskType: "PD_SSD",
+                diskSize: 10,
+                connectorEnforcement: "REQUIRED",
                 ipConfiguration: { ipv4Enabled: true, sslMode: "ENCRYPTED_ONLY" },
                 backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true },
+                ...(maxConnectionsFlag !== undefined ? { databaseFlags: [{ name: "max_connections", value: String(maxConnectionsFlag) }] } : {}),
             },
         }, { parent: this, protect: true });
         const database = new gcp.sql.Database(`${name}-db`, {

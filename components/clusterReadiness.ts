@@ -13,7 +13,7 @@ import { dayTwoEnvironment } from "./dayTwoCommands";
 import { DAY_TWO_ENV, dayTwoCommandLine, parseResultLine, ReadinessPlan } from "../infra/day-two/contract";
 import type { ReadinessReport } from "../infra/day-two/readiness";
 import { edgeMachineStatus, EdgeMachineStatus } from "../infra/day-two/rollout";
-import { DAY_TWO_DEFAULTS, DayTwoConfig } from "../infra/day-two/settings";
+import { DAY_TWO_DEFAULTS, DayTwoConfig } from "../model/dayTwo";
 import { PROJECT } from "../model/stack";
 
 export interface ClusterReadinessArgs {

@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { dayTwoEnvironment, nodeRemovalCommand, nodeUpgradeCommand } from "./dayTwoCommands";
 import { ConfigureEdgePlan, dayTwoCommandLine } from "../infra/day-two/contract";
-import { DAY_TWO_DEFAULTS, DayTwoConfig } from "../infra/day-two/settings";
+import { DAY_TWO_DEFAULTS, DayTwoConfig } from "../model/dayTwo";
 import { TAILNET_VALID_SUBNETS } from "../lib/talos/documents";
 import type { EdgeMachineConfig } from "../model/edgeMachine";
 import { PROJECT } from "../model/stack";

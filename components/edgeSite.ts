@@ -4,8 +4,11 @@
  * per inventory machine, NAT for the site subnet, and a libvirt VM for every inventory machine
  * that asks for one.
  *
- * Firmware PXE clients get an iPXE binary over TFTP; iPXE gets the site boot URL (which carries
- * the site token, so the dnsmasq config is secret in state and on the host).
+ * Firmware PXE clients get an iPXE binary over TFTP (by default Debian 13's pinned `ipxe` package,
+ * fetched by the host; or a custom build); iPXE gets the site boot URL (which carries the site token
+ * as its credentials, so the dnsmasq config is secret in state and on the host). Every DHCP answer
+ * pins the roots the boot URL chains to (option 175.90) and names the site's TFTP directory of those
+ * roots as iPXE's cross-signed-certificate source (175.93): docs/decisions/0009.
  *
  * Idempotence: files are rendered deterministically and copied to a staging directory; one
  * install command puts them in place. Its `create` string carries a hash of every file, so a
@@ -20,14 +23,18 @@ import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import { EdgeHostConfig, EdgeSiteConfig, PROJECT } from "./model";
 import { checkMac as normaliseMac } from "../infra/edge-host/checks";
+import { DEBIAN_IPXE, DEBIAN_IPXE_TFTP_NAMES } from "../lib/ipxe/debianPackage";
+import { GOOGLE_RUN_APP_TRUST } from "../lib/ipxe/googleTrust";
+import { type IpxeTrustAnchors } from "../lib/ipxe/trust";
 import { DnsmasqOptions, IPXE_USER_CLASS, renderDnsmasqConf } from "../infra/edge-host/dnsmasq";
-import { STAGED_FILES, renderInstallScript, renderUninstallScript } from "../infra/edge-host/install";
+import { STAGED_FILES, renderInstallScript, renderRootsList, renderUninstallScript } from "../infra/edge-host/install";
 import { renderNetworkSetupScript, renderNetworkTeardownScript } from "../infra/edge-host/network";
 import { EdgeHostPaths, edgeHostPaths } from "../infra/edge-host/paths";
 import { renderPreflightScript } from "../infra/edge-host/preflight";
 import { contentHash, remoteBashCommand } from "../infra/edge-host/shell";
 import { checkEdgeNetwork } from "../infra/edge-host/site";
 import { renderDnsmasqUnit, renderNetworkUnit } from "../infra/edge-host/units";
+import { type SmbiosIdentity } from "../infra/edge-host/libvirt";
 import { EdgeVm, edgeVmPlan } from "./edgeVm";
 
 /** A custom iPXE build (infra/ipxe/build.sh) to serve over TFTP instead of the host's package. */
@@ -42,17 +49,32 @@ export interface EdgeSiteArgs {
     /** The site from stack config (validated by `parseStackConfig`). */
     site: EdgeSiteConfig;
     /**
-     * The URL iPXE chains to, `https://<svc>/v1/sites/<site>/boot.ipxe?token=<siteToken>`. Secret
-     * (marked secret here whatever the caller passes); at most 250 characters, no commas or quotes.
+     * The URL iPXE chains to, `https://<site>:<siteToken>@<svc>/v1/sites/<site>/boot.ipxe`
+     * (`siteBootUrl`). Secret (marked secret here whatever the caller passes); at most 250
+     * characters, no commas or quotes.
      */
     bootUrl: pulumi.Input<string>;
     /**
-     * Custom iPXE binaries (HTTPS, pinned TRUST, EMBED retry script) to serve over TFTP. Default:
-     * the host's Debian `ipxe` package, installed by the preflight; Debian 12's build has no HTTPS.
+     * Custom iPXE binaries (infra/ipxe/build.sh: HTTPS, TRUST=, EMBED retry script) to serve over
+     * TFTP. Default: Debian 13's `ipxe` package pinned in lib/ipxe/debianPackage.ts, fetched from
+     * Debian's archive by the host and checked by SHA-256 (`undionly.kpxe`, `snponly.efi`,
+     * `ipxe-arm64.efi`).
      */
     ipxeAssets?: EdgeSiteIpxeAssets;
+    /**
+     * The roots the boot URL's certificate chains to: pinned in every DHCP answer and served as
+     * iPXE's cross-signed-certificate source. Default: Google Trust Services, for Cloud Run's
+     * `*.run.app` (lib/ipxe/googleTrust.ts). Not secret.
+     */
+    ipxeTrust?: IpxeTrustAnchors;
     /** Create a libvirt VM for every inventory machine with `vm` set. Default true. */
     manageVms?: boolean;
+    /**
+     * Machine name -> the SMBIOS UUID and serial its VM reports (EdgeVmIdentities.byMachine; the
+     * boot service's inventory records the same). A VM without an entry gets libvirt's random
+     * UUID and no serial. Default {}.
+     */
+    vmIdentities?: Record<string, pulumi.Input<SmbiosIdentity>>;
     /**
      * dnsmasq `log-dhcp`: log every DHCP exchange with all options. Default false, because the
      * host journal would then hold the boot URL and its site token.
@@ -88,8 +110,16 @@ export function edgeHostConnection(host: EdgeHostConfig): command.types.input.re
     };
 }
 
+/** TFTP directory (under the site's TFTP root) of the roots iPXE may fetch to complete a chain. */
+export const IPXE_ROOTS_DIR = "ipxe-roots";
+
 /** The dnsmasq options of a site: DHCP served from the site's DHCP port inside its namespace. */
-export function siteDnsmasqOptions(site: EdgeSiteConfig, bootUrl: string, paths: EdgeHostPaths, opts: { logDhcp: boolean; customIpxe: boolean }): DnsmasqOptions {
+export function siteDnsmasqOptions(
+    site: EdgeSiteConfig,
+    bootUrl: string,
+    paths: EdgeHostPaths,
+    opts: { logDhcp: boolean; customIpxe: boolean; trust: IpxeTrustAnchors },
+): DnsmasqOptions {
     return {
         interface: paths.dhcpPort,
         listenAddress: site.dhcp.serverAddress,
@@ -107,9 +137,15 @@ export function siteDnsmasqOptions(site: EdgeSiteConfig, bootUrl: string, paths:
         pidFile: `/run/${paths.runtimeDir}/dnsmasq.pid`,
         logDhcp: opts.logDhcp,
         skipProxyDhcpWait: true,
-        // Only our build can do HTTPS with the pinned roots; stock iPXE must load it first. A
-        // distribution iPXE must not be told that, or it would chain-load itself forever.
-        ipxeUserClass: opts.customIpxe ? IPXE_USER_CLASS : undefined,
+        // Only the iPXE the site serves gets the boot URL; a NIC option ROM's iPXE (often without
+        // HTTPS, and started before any pin) loads it first. Our build sets the user class in its
+        // embedded script; Debian's copies it from the firmware's cached answer (announceUserClass).
+        ipxeUserClass: IPXE_USER_CLASS,
+        announceUserClass: !opts.customIpxe,
+        ipxeEfi: opts.customIpxe ? "ipxe.efi" : DEBIAN_IPXE_TFTP_NAMES.efi,
+        ipxeBios: opts.customIpxe ? "undionly.kpxe" : DEBIAN_IPXE_TFTP_NAMES.bios,
+        ipxeArm64Efi: opts.customIpxe ? "ipxe-arm64.efi" : DEBIAN_IPXE_TFTP_NAMES.arm64Efi,
+        ipxeTrust: { fingerprints: opts.trust.fingerprints, crossCertDir: IPXE_ROOTS_DIR },
     };
 }
 
@@ -124,12 +160,12 @@ export function edgeSiteStaticFiles(site: EdgeSiteConfig, paths: EdgeHostPaths =
 }
 
 /** A syntactically valid stand-in for the secret boot URL, used to validate before any resource exists. */
-const PLACEHOLDER_BOOT_URL = "https://boot.invalid/v1/sites/placeholder/boot.ipxe?token=0000000000000000000000000000000000000000000";
+const PLACEHOLDER_BOOT_URL = "https://placeholder:0000000000000000000000000000000000000000000@boot.invalid/v1/sites/placeholder/boot.ipxe";
 
 /** Validates everything about a site that does not depend on the boot URL; throws naming the problem. */
 export function validateEdgeSite(site: EdgeSiteConfig, manageVms = true): void {
     checkEdgeNetwork(site);
-    renderDnsmasqConf(siteDnsmasqOptions(site, PLACEHOLDER_BOOT_URL, edgeHostPaths(site.name), { logDhcp: false, customIpxe: false }));
+    renderDnsmasqConf(siteDnsmasqOptions(site, PLACEHOLDER_BOOT_URL, edgeHostPaths(site.name), { logDhcp: false, customIpxe: false, trust: GOOGLE_RUN_APP_TRUST }));
     if (manageVms) {
         for (const m of site.machines) {
             if (m.vm) edgeVmPlan(site, m);
@@ -147,7 +183,8 @@ export function edgeSiteLeases(site: EdgeSiteConfig): EdgeLease[] {
  * content change changes the command (an in-place update that re-runs it).
  */
 export function edgeSiteInstallCommand(site: EdgeSiteConfig, contentSha256: string, customIpxe: boolean, paths: EdgeHostPaths = edgeHostPaths(site.name)): string {
-    return remoteBashCommand(renderInstallScript(site, { customIpxe }, paths), {
+    const ipxe = customIpxe ? ({ kind: "custom" } as const) : ({ kind: "debian", package: DEBIAN_IPXE } as const);
+    return remoteBashCommand(renderInstallScript(site, { ipxe, crossCertDir: IPXE_ROOTS_DIR }, paths), {
         sshUser: site.host.user,
         comment: `talos-cloud-edge install of edge site ${site.name}; content sha256 ${contentSha256}`,
     });
@@ -185,6 +222,7 @@ export class EdgeSite extends pulumi.ComponentResource {
         const bootUrl = pulumi.secret(args.bootUrl);
         const vmMachines = manageVms ? site.machines.filter((m) => m.vm !== undefined) : [];
         const ipxe = args.ipxeAssets;
+        const trust = args.ipxeTrust ?? GOOGLE_RUN_APP_TRUST;
         const ipxeBytes = ipxe ? { ipxeEfi: readAsset(ipxe.efi, "ipxeAssets.efi"), ipxeBios: readAsset(ipxe.bios, "ipxeAssets.bios") } : undefined;
 
         const preflight = new command.remote.Command(
@@ -197,7 +235,7 @@ export class EdgeSite extends pulumi.ComponentResource {
                         vms: vmMachines.length > 0,
                         uefi: vmMachines.some((m) => m.vm?.firmware === "uefi"),
                         lvm: vmMachines.length > 0 && site.storage.kind === "lvm",
-                        distroIpxe: ipxe === undefined,
+                        debianIpxe: ipxe === undefined,
                     }),
                     { sshUser: site.host.user },
                 ),
@@ -209,7 +247,7 @@ export class EdgeSite extends pulumi.ComponentResource {
         // The staging directory is created by the preflight; nothing in the copies' inputs says so.
         const copyOpts = { parent: this, dependsOn: [preflight] };
         const staged = (role: keyof typeof STAGED_FILES) => `${paths.stagingDir}/${STAGED_FILES[role]}`;
-        const staticFiles = edgeSiteStaticFiles(site, paths);
+        const staticFiles = { ...edgeSiteStaticFiles(site, paths), ipxeRoots: renderRootsList(trust.crossCerts) };
         const copies: command.remote.CopyToRemote[] = (Object.keys(staticFiles) as (keyof typeof staticFiles)[]).map(
             (role) =>
                 new command.remote.CopyToRemote(
@@ -219,7 +257,7 @@ export class EdgeSite extends pulumi.ComponentResource {
                 ),
         );
         const dnsmasqConf = bootUrl.apply((url) =>
-            renderDnsmasqConf(siteDnsmasqOptions(site, url, paths, { logDhcp: args.logDhcp ?? false, customIpxe: ipxe !== undefined })),
+            renderDnsmasqConf(siteDnsmasqOptions(site, url, paths, { logDhcp: args.logDhcp ?? false, customIpxe: ipxe !== undefined, trust })),
         );
         copies.push(
             new command.remote.CopyToRemote(
@@ -234,16 +272,6 @@ export class EdgeSite extends pulumi.ComponentResource {
                 new command.remote.CopyToRemote(`${name}-copy-ipxeEfi`, { connection, source: new pulumi.asset.FileAsset(ipxe.efi), remotePath: staged("ipxeEfi") }, copyOpts),
                 new command.remote.CopyToRemote(`${name}-copy-ipxeBios`, { connection, source: new pulumi.asset.FileAsset(ipxe.bios), remotePath: staged("ipxeBios") }, copyOpts),
             );
-        } else {
-            bootUrl.apply((url) => {
-                if (url.startsWith("https://")) {
-                    pulumi.log.warn(
-                        `edge site ${site.name} serves the host distribution's iPXE, and the boot URL is https: Debian 12's iPXE has no HTTPS. ` +
-                            "Build one with infra/ipxe/build.sh and set images.ipxeEfi and images.ipxeBios in stack config.",
-                        this,
-                    );
-                }
-            });
         }
 
         // A SHA-256 over files whose only secret is a high-entropy site token reveals nothing about
@@ -274,7 +302,7 @@ export class EdgeSite extends pulumi.ComponentResource {
             for (const machine of vmMachines) {
                 this.vms[machine.name] = new EdgeVm(
                     `${name}-vm-${machine.name}`,
-                    { site, machine, provider: this.libvirtProvider, connection, siteReady: [this.installCommand] },
+                    { site, machine, provider: this.libvirtProvider, connection, siteReady: [this.installCommand], smbios: args.vmIdentities?.[machine.name] },
                     { parent: this },
                 );
             }

@@ -5,14 +5,16 @@
  *
  * The inventory entry is the only source of the VM's identity: its `name` is the domain name
  * (and, through the DHCP lease and the boot service, the Talos hostname), its `mac` the NIC's
- * MAC (and the key of the static lease). Nothing here restates either.
+ * MAC (and the key of the static lease). Nothing here restates either. Its SMBIOS UUID and
+ * serial (`smbios`, from EdgeVmIdentities) are what the boot service's inventory records, so a
+ * request for this machine's config must report them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import { EdgeMachineConfig, EdgeSiteConfig, EdgeVmConfig, PROJECT } from "./model";
 import { checkMac as normaliseMac } from "../infra/edge-host/checks";
-import { NVRAM_DIR, OVMF_CODE, OVMF_VARS_TEMPLATE, renderDomainXmlPreview, renderEdgeVmXslt } from "../infra/edge-host/libvirt";
+import { NVRAM_DIR, OVMF_CODE, OVMF_VARS_TEMPLATE, renderDomainXmlPreview, renderEdgeVmXslt, type SmbiosIdentity } from "../infra/edge-host/libvirt";
 import { lvDevicePath, renderLvCreateScript, renderLvRemoveScript } from "../infra/edge-host/lvm";
 import { remoteBashCommand } from "../infra/edge-host/shell";
 
@@ -33,6 +35,13 @@ export interface EdgeVmArgs {
      * lvm2, libvirt and OVMF. Default [].
      */
     siteReady?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * SMBIOS system UUID and serial the VM reports (domain `<uuid>`, `<sysinfo>`); the boot
+     * service's inventory must record the same values (EdgeVmIdentities feeds both). Absent:
+     * libvirt picks a UUID, there is no serial, and the inventory records neither. Changing it
+     * redefines the domain (the libvirt provider replaces a domain whose XSLT changes; the disk stays).
+     */
+    smbios?: pulumi.Input<SmbiosIdentity>;
 }
 
 /** How the VM's disk is provided, derived from the site's storage setting. */
@@ -157,7 +166,12 @@ export class EdgeVm extends pulumi.ComponentResource {
                 networkInterfaces: [{ bridge: site.bridge.name, mac: plan.mac }],
                 bootDevices: [{ devs: ["network", "hd"] }],
                 consoles: [{ type: "pty", targetPort: "0", targetType: "serial" }],
-                xml: { xslt: renderEdgeVmXslt({ bridgeName: site.bridge.name }) },
+                xml: {
+                    xslt:
+                        args.smbios === undefined
+                            ? renderEdgeVmXslt({ bridgeName: site.bridge.name })
+                            : pulumi.output(args.smbios).apply((smbios) => renderEdgeVmXslt({ bridgeName: site.bridge.name, smbios })),
+                },
                 running: true,
                 autostart: true,
             },

@@ -28,7 +28,7 @@ import {
 import { kubernetesUpgradeCommand, nodeRemovalCommand, nodeUpgradeCommand } from "./dayTwoCommands";
 import { credentialExpiry, CredentialExpiry } from "../infra/day-two/certificates";
 import { rolloutOrder } from "../infra/day-two/rollout";
-import { DAY_TWO_DEFAULTS, DayTwoConfig, TALOSCONFIG_RENEWAL } from "../infra/day-two/settings";
+import { DAY_TWO_DEFAULTS, DayTwoConfig, TALOSCONFIG_RENEWAL } from "../model/dayTwo";
 
 export interface TalosClusterNodeArgs {
     /** Node name from stack config (`cloudNodes[].name`). */

@@ -22,9 +22,17 @@ export interface BootMachineInput {
     name: string;
     /** MAC of the NIC it network-boots from; colon or hyphen form, any case. Unique within the site. */
     mac: string;
-    /** SMBIOS UUID (8-4-4-4-12 hex, not a placeholder); requests must report it. */
+    /**
+     * SMBIOS UUID (8-4-4-4-12 hex, not a placeholder). When set, every request for this machine
+     * must report exactly this UUID (a request without one is refused). Note that PXE firmware and
+     * iPXE send the UUID in clear in DHCP (option 97): it identifies, it does not authenticate.
+     */
     uuid?: string;
-    /** SMBIOS serial (not a vendor placeholder); requests must report it. */
+    /**
+     * SMBIOS system serial (not a vendor placeholder). When set, every request for this machine
+     * must report exactly this serial. The serial travels only inside HTTPS (never in DHCP), so a
+     * random one (the stack gives each VM one) keeps a machine's identity off the site's L2.
+     */
     serial?: string;
     /** CPU architecture. Default "amd64". `assets` must have an entry for it. */
     arch?: Architecture;
@@ -97,14 +105,20 @@ export interface BootSettingsInput {
     publicUrl?: string;
     /**
      * Reverse proxies in front of the service whose `X-Forwarded-*` headers are trusted: 1 for
-     * Cloud Run (its front end appends the client address), 0 when clients connect directly.
-     * Default 1.
+     * Cloud Run (its front end appends the client address; the stack sets it), 0 when clients
+     * connect directly. Default 0: no client can pick its own rate-limit key or script origin.
      */
     trustedProxyHops?: number;
     /** Config ticket lifetime in seconds, 60..3600. Default 900. */
     ticketTtlSeconds?: number;
     /** Requests per minute allowed from one source address (all routes but /healthz). 1..100000. Default 120. */
     rateLimitPerMinute?: number;
+    /**
+     * Config tickets for one machine: a burst of 2, then one per this many seconds (1..3600,
+     * default 60), so nobody holding the site token can keep superseding a booting machine's
+     * ticket. Per service instance.
+     */
+    machineTicketIntervalSeconds?: number;
     /** How long an unknown machine waits before asking again, in seconds, 5..3600. Default 30. */
     unknownMachineRetrySeconds?: number;
     /** Attempts of each iPXE download (chain, kernel, initrd) before the machine reboots, 1..100. Default 10. */
@@ -147,17 +161,51 @@ export const BOOT_SECRET_ENV = {
     staticKeys: "BOOT_STATIC_KEYS",
     /** postgres:// URL; absent = embedded PGlite. */
     databaseUrl: "BOOT_DATABASE_URL",
+    /**
+     * Bearer credential of the read-only admin API (`/v1/admin/...`); absent = admin API off.
+     * Its own secret: never a site token (the service refuses one that equals a site token).
+     */
+    adminToken: "BOOT_ADMIN_TOKEN",
+    /**
+     * JSON `MachineIdentities`: the SMBIOS UUID and serial the graph gave each VM it creates,
+     * merged into the inventory at start-up (the serial keeps the VM's identity off the L2).
+     */
+    machineIdentities: "BOOT_MACHINE_IDENTITIES",
 } as const;
+
+/** Machine name -> the SMBIOS identifiers its requests must report, beyond what the inventory records. */
+export type MachineIdentities = Record<string, { uuid?: string; serial?: string }>;
+
+/** Path prefix of the admin API (bearer `BOOT_ADMIN_TOKEN`); docs/boot-service-api.md lists its routes. */
+export const ADMIN_API_PREFIX = "/v1/admin";
 
 /** The non-secret settings variable. */
 export const BOOT_SETTINGS_ENV = "BOOT_SETTINGS";
+
+/**
+ * The variable naming the inventory file, which replaces BOOT_SETTINGS.sites: Cloud Run caps one
+ * environment variable at 32 KiB, a few hundred machines' worth of inventory.
+ */
+export const BOOT_INVENTORY_FILE_ENV = "BOOT_INVENTORY_FILE";
+
+/** Where the deployed source bundle carries the inventory, next to server.js (the working directory). */
+export const BUNDLED_INVENTORY_FILE = "inventory.json";
+
+/** The inventory file's content: the one serialisation the bundle writes and the stack checks against. */
+export function inventoryFileText(sites: BootSiteInput[]): string {
+    return `${JSON.stringify({ sites })}\n`;
+}
 
 /** The service form of a stack machine, as BOOT_SETTINGS carries it. */
 export function bootMachineInput(m: EdgeMachineConfig): BootMachineInput {
     return bootMachineOf(m);
 }
 
-/** The service's inventory: the same entries that drive the DHCP leases and the VMs. */
+/**
+ * The service's inventory: the same entries that drive the DHCP leases and the VMs, in the
+ * stack config's order (sites, and machines within a site), which the admin API reports as each
+ * machine's `edgeSites[i].machines[j]` position.
+ */
 export function inventoryFromSites(sites: ReadonlyArray<{ name: string; machines: EdgeMachineConfig[] }>): BootSiteInput[] {
     return sites.map((site) => ({ name: site.name, machines: site.machines.map(bootMachineInput) }));
 }

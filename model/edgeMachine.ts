@@ -139,6 +139,13 @@ function parseDiskSelector(p: Problems, o: Obj, path: string): Record<string, st
 export function parseEdgeMachine(p: Problems, raw: unknown, path: string, form: "stack", siteName?: string): EdgeMachineConfig | undefined;
 export function parseEdgeMachine(p: Problems, raw: unknown, path: string, form: "service", siteName?: string): BootMachine | undefined;
 export function parseEdgeMachine(p: Problems, raw: unknown, path: string, form: EdgeMachineForm, siteName?: string): EdgeMachineConfig | BootMachine | undefined {
+    // Every value rule of a machine is in this file and model/identity.ts, the same for both
+    // forms: the stack's example-file placeholder rule ("REPLACE", "...") must not refuse a
+    // serial or label value here that the boot service accepts.
+    return p.withoutPlaceholders(() => readEdgeMachine(p, raw, path, form, siteName));
+}
+
+function readEdgeMachine(p: Problems, raw: unknown, path: string, form: EdgeMachineForm, siteName?: string): EdgeMachineConfig | BootMachine | undefined {
     const o = asObject(p, path, raw, "write each machine as {name, mac, ip, installDisk | diskSelector, vm?, ...}");
     if (!o) {
         return undefined;
@@ -152,9 +159,10 @@ export function parseEdgeMachine(p: Problems, raw: unknown, path: string, form: 
     const ip = form === "stack" ? str(p, o, path, "ip", { required: 'set the static DHCP lease address inside the site subnet, e.g. "10.0.20.10"', check: ipv4 }) : undefined;
     const uuid = str(p, o, path, "uuid", { check: uuidCheck });
     const serial = str(p, o, path, "serial", { check: serialCheck });
-    const arch = o.arch === undefined ? "amd64" : (str(p, o, path, "arch", { check: oneOf<Architecture>(ARCHITECTURES) }) as Architecture | undefined);
+    // A key written with no value (YAML `installDisk:`) is null: absent, as the readers take it.
+    const arch = o.arch == null ? "amd64" : (str(p, o, path, "arch", { check: oneOf<Architecture>(ARCHITECTURES) }) as Architecture | undefined);
     const disk = str(p, o, path, "installDisk", { check: installDiskCheck });
-    const diskSelector = o.diskSelector === undefined ? undefined : parseDiskSelector(p, o, path);
+    const diskSelector = o.diskSelector == null ? undefined : parseDiskSelector(p, o, path);
     const labels = strMap(
         p,
         o,
@@ -165,6 +173,9 @@ export function parseEdgeMachine(p: Problems, raw: unknown, path: string, form: 
     );
     const taints = strMap(p, o, path, "taints", labelKeyCheck, taintValueCheck);
     const vm = form === "stack" && o.vm !== undefined ? parseEdgeVm(p, o.vm, child(path, "vm")) : undefined;
+    if (vm && arch && arch !== "amd64") {
+        p.add(child(path, "vm"), `is set on an ${arch} machine, but VMs are created for amd64 only (OVMF x86-64 firmware); remove "vm" or set arch: amd64`);
+    }
     const enrollment = num(p, o, path, "enrollment", 1, {
         min: 1,
         max: MAX_ENROLLMENT,
@@ -172,9 +183,9 @@ export function parseEdgeMachine(p: Problems, raw: unknown, path: string, form: 
     });
 
     let installDisk = disk;
-    if (o.installDisk !== undefined && o.diskSelector !== undefined) {
+    if (o.installDisk != null && o.diskSelector != null) {
         p.add(path, "sets both installDisk and diskSelector; keep exactly one (Talos gives diskSelector priority, which hides mistakes)");
-    } else if (o.installDisk === undefined && o.diskSelector === undefined) {
+    } else if (o.installDisk == null && o.diskSelector == null) {
         if (form === "stack" && o.vm !== undefined) {
             installDisk = VM_INSTALL_DISK;
         } else {

@@ -26,11 +26,32 @@ export class Problems {
     /** Where a secret-looking key found in plain input belongs instead. */
     readonly secretKeyAdvice: SecretKeyAdvice;
     /** Refuses values left unfilled from an example file ("<problem>; <fix>" or undefined); none by default. */
-    readonly placeholder: (value: string) => string | undefined;
+    private readonly placeholderRule: (value: string) => string | undefined;
+    /** Depth of `withoutPlaceholders` calls in progress. */
+    private placeholdersOff = 0;
 
     constructor(opts: { secretKeyAdvice?: SecretKeyAdvice; placeholder?: (value: string) => string | undefined } = {}) {
         this.secretKeyAdvice = opts.secretKeyAdvice ?? (() => `secrets are not read from here: remove it; ${LEAK_FIX}`);
-        this.placeholder = opts.placeholder ?? (() => undefined);
+        this.placeholderRule = opts.placeholder ?? (() => undefined);
+    }
+
+    /** The placeholder problem of `value` ("<problem>; <fix>"), or undefined. */
+    placeholder(value: string): string | undefined {
+        return this.placeholdersOff > 0 ? undefined : this.placeholderRule(value);
+    }
+
+    /**
+     * Runs `read` with the placeholder rule off. For input whose value rules all live in one
+     * model parser that two readers share, only one of which has a placeholder rule: edge
+     * machines (model/edgeMachine.ts), which the stack and the boot service must decide alike.
+     */
+    withoutPlaceholders<T>(read: () => T): T {
+        this.placeholdersOff++;
+        try {
+            return read();
+        } finally {
+            this.placeholdersOff--;
+        }
     }
 
     /** The lines, in the order found. */

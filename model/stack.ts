@@ -6,6 +6,7 @@
  * which the program instantiates with `pulumi.Output<string>` (values already marked secret, so
  * they cannot be printed by accident and stay secret in state).
  */
+import type { DayTwoConfig } from "./dayTwo";
 import type { EdgeMachineConfig } from "./edgeMachine";
 
 export type { Architecture, EdgeMachineConfig, EdgeVmConfig } from "./edgeMachine";
@@ -31,6 +32,8 @@ export interface StackConfig<S> {
     bootService: BootServiceConfig<S>;
     /** Edge sites; empty when the stack has no edge. */
     edgeSites: EdgeSiteConfig<S>[];
+    /** Day-two bounds (upgrades, removal, readiness gate, credential renewal). Default `DAY_TWO_DEFAULTS`. */
+    dayTwo: DayTwoConfig;
 }
 
 export interface ClusterConfig {

@@ -9,7 +9,7 @@ import { CloudNetwork } from "../components/cloudNetwork";
 import { TalosImages } from "../components/talosImages";
 import { Tailnet } from "../components/tailnet";
 import { CloudNodeSummary, CredentialsExpiry, TalosCluster } from "../components/talosCluster";
-import { dayTwoOf } from "../infra/day-two/settings";
+import { dayTwoOf } from "../model/dayTwo";
 import { TalosApiAccess } from "../components/cloudNode";
 
 /** Everything `composeCloud` built, for the edge composition and for stack outputs. */

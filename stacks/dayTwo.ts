@@ -10,7 +10,7 @@ import { ClusterReadiness, EdgeMachineReport, edgeMachineReports } from "../comp
 import { EdgeNode } from "../components/edgeNode";
 import { StackConfig } from "../components/model";
 import { checkControlPlaneRemoval, tailnetAddressOf } from "../infra/day-two/rollout";
-import { DayTwoConfig, dayTwoOf } from "../infra/day-two/settings";
+import { DayTwoConfig, dayTwoOf } from "../model/dayTwo";
 import { CloudHandles } from "./cloud";
 import { EdgeHandles } from "./edge";
 

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BootAssetUrls, BootService, BootServiceSource } from "../components/bootService";
 import { EdgeSite } from "../components/edgeSite";
+import { EdgeVmIdentities } from "../components/edgeVmIdentities";
 import { CloudHandles } from "./cloud";
 import { Architecture, StackConfig } from "../components/model";
 
@@ -22,6 +23,8 @@ export interface EdgeHandles {
 export interface EdgeStackOutputs {
     /** Base URL of the boot service (no secret in it). */
     bootServiceUrl?: pulumi.Output<string>;
+    /** Bearer credential of the boot service's admin API (secret), read by `npm run machines`. */
+    bootAdminToken?: pulumi.Output<string>;
     /** Site name → the URL DHCP hands to iPXE (secret: it carries the site token). */
     siteBootUrls: Record<string, pulumi.Output<string>>;
     /** Site name → static DHCP leases (name, MAC, IP). */
@@ -46,6 +49,9 @@ export function composeEdge(
     if (cfg.edgeSites.length === 0) {
         return { sites: [], outputs: { siteBootUrls: {}, edgeLeases: {} } };
     }
+    // Each VM's SMBIOS UUID and serial, made before both sides that need them: the VM reports
+    // them, the boot service requires them (so a VM's config needs its serial, never seen on the L2).
+    const vmIdentities = new EdgeVmIdentities(`${cfg.cluster.name}-vm-identity`, { sites: cfg.edgeSites }, opts);
     const bootService = new BootService(`${cfg.cluster.name}-boot`, {
         project: cfg.gcp.project,
         namePrefix: cfg.cluster.name,
@@ -60,12 +66,14 @@ export function composeEdge(
         installerImage: cloud.images.edgeInstallerImage,
         talosVersion: cfg.cluster.talosVersion,
         source,
+        vmIdentities: vmIdentities.byMachine,
     }, opts);
 
     const sites = cfg.edgeSites.map((site) => new EdgeSite(`${cfg.cluster.name}-${site.name}`, {
         site,
         bootUrl: bootService.siteBootUrls[site.name],
         ipxeAssets: cfg.images.ipxe,
+        vmIdentities: vmIdentities.byMachine,
     }, opts));
 
     return {
@@ -73,6 +81,7 @@ export function composeEdge(
         sites,
         outputs: {
             bootServiceUrl: bootService.url,
+            bootAdminToken: bootService.adminToken,
             siteBootUrls: bootService.siteBootUrls,
             edgeLeases: Object.fromEntries(sites.map((s, i) => [cfg.edgeSites[i].name, s.leases])),
         },

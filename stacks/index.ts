@@ -4,10 +4,15 @@
  * `stacks/cloud.ts`, `stacks/edge.ts` and `components/`.
  */
 import { packBootServer } from "../infra/boot-server/pack";
+import { inventoryFromSites } from "../model/bootContract";
 import { composeCloud } from "./cloud";
 import { readStackConfig } from "./config";
 import { composeEdge } from "./edge";
 import { checkedControlPlanes, composeDayTwo, previousControlPlanes } from "./dayTwo";
+import { skipSourceMapsForPromiseBookkeeping } from "./stackTraces";
+
+// Before any resource: Pulumi's never-read promise stack stamps skip source maps (stacks/stackTraces.ts).
+skipSourceMapsForPromiseBookkeeping();
 
 // Config: one validated StackConfig; a bad stack file fails here, listing every problem.
 const cfg = readStackConfig();
@@ -19,7 +24,7 @@ const cloud = composeCloud(cfg);
 // Edge: boot service on Cloud Run + one site (OVS, dnsmasq, NAT, VMs) per edge site
 // (seed phases 5-6), composed by stacks/edge.ts. The boot service bundle is built only when
 // there is an edge to serve.
-const edge = cfg.edgeSites.length > 0 ? composeEdge(cfg, cloud, packBootServer()) : undefined;
+const edge = cfg.edgeSites.length > 0 ? composeEdge(cfg, cloud, packBootServer(undefined, { inventory: inventoryFromSites(cfg.edgeSites) })) : undefined;
 // ---------------------------------------------------------------------------------------
 
 // Day two (docs/decisions/0007-day-two-operations.md): edge machines managed after they join,

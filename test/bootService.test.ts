@@ -5,10 +5,17 @@ import {
     BootService,
     BootServiceArgs,
     bootSettings,
+    bundledInventorySha256,
+    checkSize,
+    CLOUD_RUN_ENV_VALUE_MAX_BYTES,
+    cloudSqlTier,
+    DATABASE_POOL_SIZE,
     inventoryFromSites,
+    SECRET_MANAGER_PAYLOAD_MAX_BYTES,
     serviceAccountId,
     siteBootUrl,
 } from "../components/bootService";
+import { inventoryFileText } from "../model/bootContract";
 import { parseBootSettings } from "../infra/boot-server/src/settings";
 import { StackConfig } from "../components/model";
 import { findResource, inputIsSecret, isSecret, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
@@ -36,9 +43,32 @@ function argsFor(cfg: StackConfig, extra: Partial<BootServiceArgs> = {}): BootSe
         assets: ASSETS,
         installerImage: INSTALLER,
         talosVersion: "v1.12.4",
-        source: { path: "/nonexistent/boot-server.tar.gz", sha256: "ab".repeat(32) },
+        // What packBootServer reports for a bundle packed with the stack's inventory.
+        source: { path: "/nonexistent/boot-server.tar.gz", sha256: "ab".repeat(32), inventorySha256: bundledInventorySha256(inventoryFromSites(cfg.edgeSites)) },
         ...extra,
     };
+}
+
+/** The dev stack with `siteCount` sites of `perSite` machines each (unique names, MACs, UUIDs). */
+function scaledConfig(siteCount: number, perSite: number): StackConfig {
+    const cfg = devStackConfig();
+    const template = cfg.edgeSites[0];
+    cfg.edgeSites = Array.from({ length: siteCount }, (_, s) => ({
+        ...template,
+        name: `site-${String(s).padStart(3, "0")}`,
+        machines: Array.from({ length: perSite }, (_, m) => {
+            const i = s * perSite + m;
+            const hex = i.toString(16).padStart(6, "0");
+            return {
+                ...template.machines[0],
+                name: `edge-${String(i).padStart(5, "0")}`,
+                mac: `52:54:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`,
+                uuid: `0b0b0b0b-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
+                vm: undefined,
+            };
+        }),
+    }));
+    return cfg;
 }
 
 function serviceEnv(): Record<string, any> {
@@ -85,7 +115,7 @@ describe("BootService", () => {
         }
         assert.strictEqual(env.BOOT_BASE_CONFIG.valueSource.secretKeyRef.secret, "setup02-cluster-boot-base-config");
         assert.strictEqual(env.TS_OAUTH_CLIENT_ID.value, cfg.tailnet.auth.kind === "oauth" ? cfg.tailnet.auth.clientId : undefined);
-        assert.strictEqual(env.BOOT_DATABASE_URL, undefined, "one instance uses the embedded store");
+        assert.ok(env.BOOT_DATABASE_URL.valueSource.secretKeyRef, "even one instance keeps its state in Cloud SQL");
 
         const baseVersion = findResource(SECRET_VERSION, "boot-base-config");
         assert.strictEqual(baseVersion.inputs.secretData, BASE_CONFIG, "the service serves the cluster's base config");
@@ -97,18 +127,23 @@ describe("BootService", () => {
         assert.ok(!plain.includes("fakeOauthSecretValue"));
 
         const grants = resourcesOfType("gcp:secretmanager/secretIamMember:SecretIamMember");
-        assert.strictEqual(grants.length, 3);
+        assert.strictEqual(grants.length, resourcesOfType(SECRET_VERSION).length, "one accessor grant per secret");
+        assert.ok(grants.some((g) => g.name === "boot-database-url-access"));
         for (const g of grants) {
             assert.strictEqual(g.inputs.role, "roles/secretmanager.secretAccessor");
             assert.strictEqual(g.inputs.member, "serviceAccount:setup02-cluster-boot@my-gcp-project.iam.gserviceaccount.com");
         }
     });
 
-    it("puts the inventory, the edge assets and the installer image in BOOT_SETTINGS, which the service accepts", async () => {
+    it("puts the edge assets and the installer image in BOOT_SETTINGS and the inventory in the bundle, which the service accepts", async () => {
         const cfg = devStackConfig();
         new BootService("boot", argsFor(cfg));
         await settle();
-        const settings = JSON.parse(serviceEnv().BOOT_SETTINGS.value);
+        const env = serviceEnv();
+        const settings = JSON.parse(env.BOOT_SETTINGS.value);
+        assert.strictEqual(settings.sites, undefined, "the inventory is not in an environment variable");
+        assert.strictEqual(env.BOOT_INVENTORY_FILE.value, "inventory.json", "read from the bundle, next to server.js");
+        settings.sites = JSON.parse(inventoryFileText(inventoryFromSites(cfg.edgeSites))).sites;
         assert.deepStrictEqual(settings.sites[0].machines[0].mac, "52:54:00:00:02:01");
         assert.strictEqual(settings.sites[0].name, "site-1");
         assert.strictEqual(settings.assets.amd64.kernelUrl, ASSETS.amd64.kernel);
@@ -128,7 +163,8 @@ describe("BootService", () => {
         const cfg = twoSitesStackConfig();
         const boot = new BootService("boot", argsFor(cfg));
         await settle();
-        const tokens = resourcesOfType("random:index/randomPassword:RandomPassword");
+        // Not the site tokens: the database password and the admin API token.
+        const tokens = resourcesOfType("random:index/randomPassword:RandomPassword").filter((t) => !["boot-db-password", "boot-admin-token"].includes(t.name));
         assert.deepStrictEqual(tokens.map((t) => t.name).sort(), cfg.edgeSites.map((s) => `boot-${s.name}-token`).sort());
         const urls: string[] = [];
         for (const site of cfg.edgeSites) {
@@ -142,20 +178,22 @@ describe("BootService", () => {
         assert.notStrictEqual(tokenOf(urls[0]), tokenOf(urls[1]), "sites must not share a token");
     });
 
-    it("adds Cloud SQL PostgreSQL and a secret database URL only above one instance", async () => {
+    it("keeps its state in the smallest Cloud SQL PostgreSQL, reachable only through the connector, even at one instance", async () => {
         const cfg = devStackConfig();
+        assert.strictEqual(cfg.bootService.maxInstances, 1);
         new BootService("boot", argsFor(cfg));
-        await settle();
-        assert.strictEqual(resourcesOfType("gcp:sql/databaseInstance:DatabaseInstance").length, 0);
-
-        resetRegistrations();
-        const scaled = { ...cfg, bootService: { ...cfg.bootService, maxInstances: 3 } };
-        new BootService("boot", argsFor(scaled));
         await settle();
         const db = findResource("gcp:sql/databaseInstance:DatabaseInstance", "boot-db");
         assert.strictEqual(db.inputs.databaseVersion, "POSTGRES_16");
+        assert.strictEqual(db.inputs.settings.tier, "db-f1-micro");
+        assert.strictEqual(db.inputs.settings.edition, "ENTERPRISE", "shared-core tiers exist only in the Enterprise edition");
+        assert.strictEqual(db.inputs.settings.connectorEnforcement, "REQUIRED", "no client but Cloud Run's IAM-authorised connector");
         assert.strictEqual(db.inputs.settings.ipConfiguration.sslMode, "ENCRYPTED_ONLY");
+        assert.strictEqual(db.inputs.settings.ipConfiguration.authorizedNetworks, undefined);
+        assert.strictEqual(db.inputs.settings.backupConfiguration.pointInTimeRecoveryEnabled, true);
+        assert.strictEqual(db.inputs.deletionProtection, true);
         const env = serviceEnv();
+        assert.strictEqual(env.BOOT_DATABASE_POOL_SIZE.value, String(DATABASE_POOL_SIZE));
         assert.ok(env.BOOT_DATABASE_URL.valueSource.secretKeyRef, "database URL must come from Secret Manager");
         const urlVersion = findResource(SECRET_VERSION, "boot-database-url");
         assert.ok(inputIsSecret(urlVersion, "secretData"));
@@ -163,6 +201,40 @@ describe("BootService", () => {
         const svc = findResource(SERVICE, "boot-service");
         assert.deepStrictEqual(svc.inputs.template.volumes[0].cloudSqlInstance.instances, ["my-project:europe-west4:boot-db"]);
         assert.strictEqual(findResource("gcp:projects/iAMMember:IAMMember", "boot-sql-client").inputs.role, "roles/cloudsql.client");
+
+        resetRegistrations();
+        new BootService("boot", argsFor({ ...cfg, bootService: { ...cfg.bootService, maxInstances: 10 } }));
+        await settle();
+        assert.strictEqual(findResource("gcp:sql/databaseInstance:DatabaseInstance", "boot-db").inputs.settings.tier, cloudSqlTier(10).tier);
+    });
+
+    it("refuses a bundle that carries no inventory, or another one than its sites'", async () => {
+        const cfg = twoSitesStackConfig();
+        const other = inventoryFromSites(cfg.edgeSites.slice(0, 1));
+        for (const [source, message] of [
+            [{ path: "/x/boot-server.tar.gz", sha256: "ab".repeat(32) }, /carries no inventory: pack it with packBootServer/],
+            [{ path: "/x/boot-server.tar.gz", sha256: "ab".repeat(32), inventorySha256: bundledInventorySha256(other) }, /carries another inventory than the stack's edge sites/],
+        ] as const) {
+            assert.throws(() => new BootService("boot", argsFor(cfg, { source })), message);
+        }
+    });
+
+    it("deploys 10,000 machines across 100 sites: every environment variable and secret stays under its limit", async function () {
+        this.timeout(120_000);
+        const cfg = scaledConfig(100, 100);
+        new BootService("boot", argsFor(cfg));
+        await settle();
+        const env = serviceEnv();
+        for (const e of Object.values(env)) {
+            if (e.value !== undefined) assert.ok(Buffer.byteLength(e.value) <= CLOUD_RUN_ENV_VALUE_MAX_BYTES, `${e.name} is too large for Cloud Run`);
+        }
+        const settingsBytes = Buffer.byteLength(env.BOOT_SETTINGS.value);
+        for (const v of resourcesOfType(SECRET_VERSION)) {
+            assert.ok(Buffer.byteLength(v.inputs.secretData) <= SECRET_MANAGER_PAYLOAD_MAX_BYTES, `${v.name} is too large for Secret Manager`);
+        }
+        const inventoryBytes = Buffer.byteLength(inventoryFileText(inventoryFromSites(cfg.edgeSites)));
+        console.log(`      BOOT_SETTINGS ${settingsBytes} bytes; bundled inventory.json ${(inventoryBytes / 1024).toFixed(0)} KiB for 10,000 machines`);
+        assert.ok(inventoryBytes > 40 * CLOUD_RUN_ENV_VALUE_MAX_BYTES, "the inventory alone would be far over the limit");
     });
 
     it("with the static backend creates one single-use, pre-authorized, tagged key per inventory machine", async () => {
@@ -198,6 +270,21 @@ describe("BootService", () => {
 });
 
 describe("bootService pure helpers", () => {
+    it("cloudSqlTier picks the smallest tier that holds every instance's connections", () => {
+        assert.deepStrictEqual(cloudSqlTier(1), { tier: "db-f1-micro" });
+        assert.deepStrictEqual(cloudSqlTier(3), { tier: "db-f1-micro" });
+        assert.deepStrictEqual(cloudSqlTier(4), { tier: "db-g1-small" });
+        assert.deepStrictEqual(cloudSqlTier(10), { tier: "db-custom-1-3840" });
+        const large = cloudSqlTier(100);
+        assert.strictEqual(large.tier, "db-custom-2-7680");
+        assert.ok((large.maxConnectionsFlag ?? 0) >= 100 * (DATABASE_POOL_SIZE + 1), "max_connections raised to match");
+    });
+
+    it("checkSize names the value and the limit it exceeds", () => {
+        assert.strictEqual(checkSize("X", "a".repeat(10), 10, "fix"), "a".repeat(10));
+        assert.throws(() => checkSize("the BOOT_STATIC_KEYS secret", "é".repeat(6), 10, "use the tailscale backend"), /^Error: the BOOT_STATIC_KEYS secret is 12 bytes, over the 10-byte limit; use the tailscale backend$/);
+    });
+
     it("serviceAccountId stays within GCP's 6-30 character rule and is stable", () => {
         assert.strictEqual(serviceAccountId("setup02-cluster", "boot"), "setup02-cluster-boot");
         const long = serviceAccountId("a-very-long-cluster-name-for-testing", "boot");

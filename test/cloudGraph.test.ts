@@ -30,6 +30,8 @@ async function buildDev(mutate: (cfg: StackConfig) => StackConfig = (c) => c) {
     const cfg = mutate(devStackConfig());
     const cloud = composeCloud(cfg);
     await Promise.all(Object.values(cloud.outputs).filter(pulumi.Output.isInstance).map((o) => valueOf(o as pulumi.Output<unknown>)));
+    // The day-two steps register once the kubeconfig they carry has resolved.
+    await Promise.all([...cloud.cluster.upgrades, ...cloud.cluster.removals].map((r) => valueOf(r.urn)));
     return { cfg, cloud };
 }
 
@@ -64,6 +66,7 @@ describe("stacks/cloud: the dev stack's cloud graph", () => {
             "talos:machine/configurationApply:ConfigurationApply": 2,
             "talos:machine/bootstrap:Bootstrap": 1,
             "talos:cluster/kubeconfig:Kubeconfig": 1,
+            "command:local:Command": 4, // day two: one upgrade and one removal step per node
         });
         assert.deepStrictEqual(countByType(false), {
             "talos-cloud-edge:gcp:CloudNetwork": 1,

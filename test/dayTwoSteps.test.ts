@@ -325,6 +325,15 @@ describe("day two steps against a fake cluster", function () {
             assert.strictEqual(again.result.outcome, "unchanged", "a second run finds nothing to do");
         });
 
+        it("never quotes the machine config (it holds the node's key) when reading it fails halfway", async () => {
+            fake = new FakeCluster(edgeState());
+            fake.update((s) => (s.fail.readPartial = ["100.100.0.21"]));
+            const r = await run(fake, plan({ labels: { "example.com/rack": "r2" } }));
+            assert.strictEqual(r.code, 1);
+            assert.match(r.stderr, /read of the machine config on 100\.100\.0\.21 failed \(exit 1\)/);
+            assert.ok(!r.stderr.includes("tskey-auth") && !r.stderr.includes("TS_AUTHKEY"), r.stderr);
+        });
+
         it("does nothing for a machine that has not joined", async () => {
             fake = new FakeCluster(edgeState());
             const r = await run(fake, plan({ address: "" }));

@@ -11,14 +11,19 @@ import { composeEdge } from "../stacks/edge";
 import { StackConfig } from "../components/model";
 import { parseBaseConfig, renderMachineConfig } from "../infra/boot-server/src/machine-config";
 import { parseBootSettings } from "../infra/boot-server/src/settings";
+import { bundledInventorySha256 } from "../components/bootService";
+import { inventoryFromSites, type BootSiteInput } from "../model/bootContract";
 import { findResource, isSecret, Registered, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
 import { devStackConfig, loadStackFile, TWO_SITES_STACK_FILE, twoSitesStackConfig } from "./stackFiles";
 
-const SOURCE = { path: "/nonexistent/boot-server.tar.gz", sha256: "cd".repeat(32) };
+/** The inventory the packed bundle carries (BootService refuses a bundle whose inventory hash differs). */
+let bundledInventory: BootSiteInput[] = [];
 
 function build(cfg: StackConfig) {
+    bundledInventory = inventoryFromSites(cfg.edgeSites);
+    const source = { path: "/nonexistent/boot-server.tar.gz", sha256: "cd".repeat(32), inventorySha256: bundledInventorySha256(bundledInventory) };
     const cloud = composeCloud(cfg);
-    const edge = composeEdge(cfg, cloud, SOURCE);
+    const edge = composeEdge(cfg, cloud, source);
     return { cloud, edge };
 }
 
@@ -32,7 +37,8 @@ async function assetText(copy: Registered): Promise<string> {
 function bootSettingsOf(): any {
     const svc = resourcesOfType("gcp:cloudrunv2/service:Service")[0];
     const env = svc.inputs.template.containers[0].envs.find((e: any) => e.name === "BOOT_SETTINGS");
-    return JSON.parse(env.value);
+    // As the service reads them: BOOT_SETTINGS plus the bundle's inventory.json (BOOT_INVENTORY_FILE).
+    return { ...JSON.parse(env.value), sites: bundledInventory };
 }
 
 function dnsmasqConfOf(siteResourceName: string): Promise<string> {

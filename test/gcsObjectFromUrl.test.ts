@@ -2,7 +2,7 @@
  * The GcsObjectFromUrl provider against local fakes: an Image Factory that serves bytes and a
  * Cloud Storage JSON API that implements resumable uploads and generation-matched deletes
  * (both on 127.0.0.1). The provider functions are called directly, and once more through the
- * exact text Pulumi serializes into state, loaded the way the dynamic provider host loads it.
+ * exact module text stored in state, loaded the way Pulumi's dynamic provider host loads it.
  */
 import * as assert from "assert";
 import * as crypto from "crypto";
@@ -17,10 +17,10 @@ import {
     deleteWithoutInputs,
     diffUrlCopy,
     updateUrlCopy,
+    providerModuleText,
     urlCopyProblems,
-    urlCopyProviderForTests,
     UrlCopyInputs,
-} from "../components/gcsObjectFromUrl";
+} from "../components/gcsObjectFromUrlProvider";
 
 const TOKEN = "ya29.fake-access-token-for-tests";
 const MiB = 1024 * 1024;
@@ -237,7 +237,7 @@ function tarball(size: number): Buffer {
     return data;
 }
 
-describe("components/gcsObjectFromUrl (provider logic against local fakes)", function () {
+describe("components/gcsObjectFromUrlProvider (GcsObjectFromUrl against local fakes)", function () {
     this.timeout(60_000);
     let storage: FakeStorage;
     let factory: FakeFactory;
@@ -429,25 +429,37 @@ describe("components/gcsObjectFromUrl (provider logic against local fakes)", fun
         });
     });
 
-    describe("as Pulumi serializes it", () => {
-        it("is self-contained: the serialized provider, loaded on its own, copies and diffs", async () => {
-            // What pulumi.dynamic.Resource stores in `__provider`, loaded as the provider host does.
-            const serialized = await pulumi.runtime.serializeFunction(() => urlCopyProviderForTests, { allowSecrets: true });
-            assert.ok(!/require\("\.{1,2}\//.test(serialized.text), "no project module is required");
-            assert.deepStrictEqual([...new Set(serialized.text.match(/require\("[^"]+"\)/g))], ['require("node:crypto")']);
+    describe("as the engine stores and loads it", () => {
+        it("is self-contained: the module text, loaded on its own, checks, copies, diffs and deletes", async () => {
+            const text = providerModuleText();
+            // Nothing of this project is required, and no function reaches for a module export.
+            assert.deepStrictEqual([...new Set(text.match(/require\([^)]*\)/g))], ['require("node:crypto")']);
+            assert.deepStrictEqual(text.match(/\bexports\.\w+/g), ["exports.handler"]);
+            // What the dynamic provider host does with `__provider`: require the text, call handler().
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-"));
             try {
                 const file = path.join(dir, "provider.js");
-                fs.writeFileSync(file, serialized.text);
+                fs.writeFileSync(file, text);
                 const provider = require(file).handler() as pulumi.dynamic.ResourceProvider;
+                assert.deepStrictEqual(Object.keys(provider), ["check", "diff", "create", "update", "delete"]);
 
                 factory.bodies.set("/s.tar.gz", tarball(3 * MiB));
+                const checked = await provider.check!({}, { ...inputs("/s.tar.gz"), bucket: "04da6b54-80e4-46f7-96ec-b56ff0331ba9", objectName: "" });
+                assert.deepStrictEqual(checked.failures!.map((f) => f.property), ["objectName"], "unknown values are not failures");
                 const created = await provider.create!(inputs("/s.tar.gz"));
                 assert.match(created.id, /^[0-9a-f-]{36}$/);
                 assert.strictEqual(created.outs.size, 3 * MiB);
+                assert.ok(storage.objects.has("img-bucket/talos/v1.12.4/abc/gcp-amd64.raw.tar.gz"));
                 assert.deepStrictEqual(await provider.diff!(created.id, created.outs, { ...inputs("/s.tar.gz"), accessToken: "next-run-token" }), { changes: false, replaces: [] });
-                const checked = await provider.check!({}, { ...inputs("/s.tar.gz"), bucket: "04da6b54-80e4-46f7-96ec-b56ff0331ba9", objectName: "" });
-                assert.deepStrictEqual(checked.failures!.map((f) => f.property), ["objectName"], "unknown values are not failures");
+                const previous = process.env.GOOGLE_OAUTH_ACCESS_TOKEN;
+                process.env.GOOGLE_OAUTH_ACCESS_TOKEN = TOKEN;
+                try {
+                    await provider.delete!(created.id, created.outs);
+                } finally {
+                    if (previous === undefined) delete process.env.GOOGLE_OAUTH_ACCESS_TOKEN;
+                    else process.env.GOOGLE_OAUTH_ACCESS_TOKEN = previous;
+                }
+                assert.strictEqual(storage.objects.size, 0);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }

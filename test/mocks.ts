@@ -177,6 +177,10 @@ export const computedOutputs: Record<string, StateFn> = {
         result: sha256(`password-${name}`).slice(0, inputs.length ?? 32),
     }),
     "random:index/randomId:RandomId": (name) => ({ hex: sha256(name).slice(0, 8), b64Url: sha256(name).slice(0, 11) }),
+    "random:index/randomUuid:RandomUuid": (name) => {
+        const h = sha256(`uuid-${name}`);
+        return { result: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`.toUpperCase() };
+    },
     "command:remote:Command": () => ({ stdout: "", stderr: "" }),
     "command:local:Command": () => ({ stdout: "", stderr: "" }),
 };

@@ -5,8 +5,39 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecret, resetRegistrations, resourcesOfType, valueOf } from "./mocks";
+import { isSecret, registered, resetRegistrations, resourcesOfType, valueOf } from "./mocks";
 import { FILLED_DEV_STACK_FILE, loadStackFile } from "./stackFiles";
+
+/**
+ * Every asset or archive in `value` (deeply), as "<where>: <kind> <location>", with `remote`
+ * set when the engine would have to fetch it over the network to hash it: a RemoteAsset or
+ * RemoteArchive that is not a file:// URI, or a file asset/archive whose path is a URL.
+ */
+async function assetsIn(value: unknown, where: string): Promise<{ where: string; location: string; remote: boolean }[]> {
+    const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) && !s.startsWith("file://");
+    if (pulumi.asset.RemoteAsset.isInstance(value) || pulumi.asset.RemoteArchive.isInstance(value)) {
+        const uri = await (value as pulumi.asset.RemoteAsset | pulumi.asset.RemoteArchive).uri;
+        return [{ where, location: uri, remote: isUrl(uri) }];
+    }
+    if (pulumi.asset.FileAsset.isInstance(value) || pulumi.asset.FileArchive.isInstance(value)) {
+        const file = await (value as pulumi.asset.FileAsset | pulumi.asset.FileArchive).path;
+        return [{ where, location: file, remote: isUrl(file) }];
+    }
+    if (pulumi.asset.AssetArchive.isInstance(value)) {
+        const assets = await (value as pulumi.asset.AssetArchive).assets;
+        return (await Promise.all(Object.entries(assets).map(([k, v]) => assetsIn(v, `${where}/${k}`)))).flat();
+    }
+    if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) {
+        return [{ where, location: "(in memory)", remote: false }];
+    }
+    if (Array.isArray(value)) {
+        return (await Promise.all((value as unknown[]).map((v, i) => assetsIn(v, `${where}[${i}]`)))).flat();
+    }
+    if (value && typeof value === "object") {
+        return (await Promise.all(Object.entries(value).map(([k, v]) => assetsIn(v, `${where}.${k}`)))).flat();
+    }
+    return [];
+}
 
 describe("program entry (stacks/index.ts) with the dev stack", function () {
     // Packing the boot service runs esbuild.
@@ -50,9 +81,30 @@ describe("program entry (stacks/index.ts) with the dev stack", function () {
         assert.deepStrictEqual(await valueOf(program.edgeLeases!["site-1"]), [{ name: "talos-edge-1", mac: "52:54:00:00:02:01", ip: "10.0.20.10" }]);
     });
 
+    it("exports the day-two outputs: recorded control planes, edge machine status, credential expiry", async () => {
+        assert.deepStrictEqual(await valueOf(program.controlPlanes), ["master-1"]);
+        assert.deepStrictEqual(await valueOf(program.edgeMachines), [{ node: "talos-edge-1", site: "site-1", status: "pending" }]);
+        const credentials = await valueOf(program.credentials);
+        assert.match(credentials.kubeconfig.expires ?? "", /^\d{4}-\d\d-\d\dT/);
+        assert.match(credentials.talosconfig.renewsFrom ?? "", /^\d{4}-\d\d-\d\dT/);
+        assert.ok(!(await isSecret(program.credentials)), "dates only, in the clear");
+    });
+
     it("deploys a real, packed bundle of the boot server", () => {
         const object = resourcesOfType("gcp:storage/bucketObject:BucketObject").find((o) => o.name.endsWith("boot-source"));
         assert.ok(object, "boot server source object");
         assert.match(object!.inputs.name, /^boot-server-[0-9a-f]{16}\.tar\.gz$/);
+    });
+
+    it("registers nothing the engine would download to hash at preview (no remote assets)", async () => {
+        // The detector itself: a remote asset is flagged, a local file is not.
+        assert.deepStrictEqual((await assetsIn({ a: [new pulumi.asset.RemoteAsset("https://factory.talos.dev/x.tar.gz")] }, "probe")).map((a) => a.remote), [true]);
+        assert.deepStrictEqual((await assetsIn(new pulumi.asset.AssetArchive({ f: new pulumi.asset.FileAsset("/tmp/x") }), "probe")).map((a) => a.remote), [false]);
+
+        await valueOf(program.gcpImage);
+        const found = (await Promise.all(registered.map((r) => assetsIn(r.rawInputs, `${r.type}::${r.name}`)))).flat();
+        assert.deepStrictEqual(found.filter((a) => a.remote), [], "remote assets in the graph");
+        // The walk does reach assets: the boot server bundle (a local file) and in-memory ones are seen.
+        assert.ok(found.some((a) => a.where === "gcp:storage/bucketObject:BucketObject::setup02-cluster-boot-source.source"), JSON.stringify(found));
     });
 });

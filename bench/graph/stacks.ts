@@ -64,7 +64,7 @@ export function syntheticStack(dev: Record<string, unknown>, machines: number): 
         const count = Math.min(MACHINES_PER_SITE, machines - site * MACHINES_PER_SITE);
         sites.push({
             name: `site-${site + 1}`,
-            host: { ...template.host, address: `kvm-${site + 1}.example.internal` },
+            host: { ...template.host, address: `kvm-${site + 1}.lab.internal` },
             bridge: { name: `edge-${site + 1}`, gatewayCidr: `10.3.${site}.1/24` },
             dhcp: { serverAddress: `10.3.${site}.2`, rangeStart: `10.3.${site}.10`, rangeEnd: `10.3.${site}.250` },
             storage: template.storage,

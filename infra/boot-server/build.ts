@@ -14,6 +14,8 @@ import * as path from "node:path";
 import { build } from "esbuild";
 
 const HERE = __dirname;
+/** The repository root: esbuild's working directory, so the bundle is the same from any cwd. */
+export const PROJECT_ROOT = path.resolve(HERE, "..", "..");
 const ENTRY = path.join(HERE, "src", "server.ts");
 const DEFAULT_OUT_DIR = path.join(HERE, "dist");
 const PGLITE = "@electric-sql/pglite";
@@ -26,16 +28,34 @@ function pglitePackageDir(): string {
     return path.resolve(path.dirname(require.resolve(PGLITE, { paths: [HERE] })), "..");
 }
 
+/** A built bundle and every file it was made from. */
+export interface BuiltBundle {
+    /** Absolute path of the bundle directory. */
+    dir: string;
+    /**
+     * Absolute paths of every input: the sources esbuild read (its metafile), the PGlite files
+     * copied as they are, and this build script. Same contents, same bundle.
+     */
+    inputs: string[];
+}
+
 /**
  * Builds the bundle into `outDir` (emptied first) and resolves to the absolute path of that
  * directory, which then holds `server.js`, `package.json` and `node_modules/@electric-sql/pglite`.
  */
 export async function buildBootServerBundle(outDir: string = DEFAULT_OUT_DIR): Promise<string> {
+    return (await buildBootServerBundleWithInputs(outDir)).dir;
+}
+
+/** `buildBootServerBundle`, also reporting the input files (for the pack cache in pack.ts). */
+export async function buildBootServerBundleWithInputs(outDir: string = DEFAULT_OUT_DIR): Promise<BuiltBundle> {
     const out = path.resolve(outDir);
     fs.rmSync(out, { recursive: true, force: true });
     fs.mkdirSync(out, { recursive: true });
 
-    await build({
+    const result = await build({
+        absWorkingDir: PROJECT_ROOT,
+        metafile: true,
         entryPoints: [ENTRY],
         outfile: path.join(out, "server.js"),
         bundle: true,
@@ -51,6 +71,8 @@ export async function buildBootServerBundle(outDir: string = DEFAULT_OUT_DIR): P
         external: [PGLITE, "pg-native"],
     });
 
+    const inputs = Object.keys(result.metafile.inputs).map((p) => path.resolve(PROJECT_ROOT, p));
+    inputs.push(__filename);
     const src = pglitePackageDir();
     const dst = path.join(out, "node_modules", ...PGLITE.split("/"));
     for (const file of PGLITE_FILES) {
@@ -59,6 +81,7 @@ export async function buildBootServerBundle(outDir: string = DEFAULT_OUT_DIR): P
             if (file === "LICENSE") continue;
             throw new Error(`buildBootServerBundle: ${PGLITE} file ${file} not found in ${src}`);
         }
+        inputs.push(from);
         fs.mkdirSync(path.dirname(path.join(dst, file)), { recursive: true });
         fs.copyFileSync(from, path.join(dst, file));
     }
@@ -80,7 +103,7 @@ export async function buildBootServerBundle(outDir: string = DEFAULT_OUT_DIR): P
             2,
         )}\n`,
     );
-    return out;
+    return { dir: out, inputs: [...new Set(inputs)].sort() };
 }
 
 if (require.main === module) {

@@ -6,7 +6,7 @@
  * never a surprise.
  */
 import { X509Certificate } from "node:crypto";
-import { goDurationMs } from "./durations";
+import { goDurationMs } from "../../model/durations";
 
 /** A certificate as the Talos provider hands it over: PEM, or base64 of PEM. */
 export function certificateNotAfter(certificate: string): Date {

@@ -10,7 +10,7 @@
 import { DAY_TWO_ENV, DAY_TWO_TASKS, DayTwoTask, RESULT_PREFIX, RUNNER_ENV } from "./contract";
 import type { ConfigureEdgePlan, ReadinessPlan, RemoveNodePlan, UpgradeKubernetesPlan, UpgradeNodePlan } from "./contract";
 import { apiServerUrl, CredentialDir, kubeconfigServer, withCredentialDir } from "./credentials";
-import { goDurationMs } from "./durations";
+import { goDurationMs } from "../../model/durations";
 import { configureEdge } from "./edgeConfig";
 import { Exec, spawnExec } from "./exec";
 import { KubeApi, KubeCtl } from "./kubectl";

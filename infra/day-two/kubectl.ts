@@ -2,7 +2,7 @@
  * The Kubernetes API as the day-two steps and the verification suite use it, behind a small
  * interface, and its implementation with kubectl (one admin kubeconfig file, 0600).
  */
-import { goDurationMs } from "./durations";
+import { goDurationMs } from "../../model/durations";
 import { Exec, ExecResult, ToolError } from "./exec";
 
 export interface KubeNode {

@@ -5,7 +5,7 @@
  * are not the deployment's.
  */
 import type { ReadinessPlan } from "./contract";
-import { goDurationMs } from "./durations";
+import { goDurationMs } from "../../model/durations";
 import type { KubeApi, KubeNode } from "./kubectl";
 import { EdgeMachineStatus, edgeMachineStatus } from "./rollout";
 import { Log, pollUntil, WaitTimeout } from "./wait";

@@ -5,7 +5,7 @@
  * the control plane's address, which the firewall does not admit.
  */
 import { parseAllDocuments } from "yaml";
-import { goDurationMs } from "./durations";
+import { goDurationMs } from "../../model/durations";
 import { Exec, ExecResult, ToolError } from "./exec";
 
 export interface EtcdMember {
@@ -86,13 +86,14 @@ const GRACE_MS = 60_000;
 export class TalosCtl implements TalosApi {
     constructor(private readonly exec: Exec, private readonly opts: TalosCtlOptions) {}
 
-    private async run(node: string, args: string[], what: string, timeoutMs?: number): Promise<ExecResult> {
+    /** `secretOutput`: the answer is secret (a machine config), so a failure never quotes it. */
+    private async run(node: string, args: string[], what: string, timeoutMs?: number, secretOutput = false): Promise<ExecResult> {
         const result = await this.exec(
             this.opts.binary,
             ["--talosconfig", this.opts.talosconfig, "--endpoints", node, "--nodes", node, ...args],
             { timeoutMs: timeoutMs ?? this.opts.queryTimeoutMs ?? 60_000 },
         );
-        if (result.code !== 0) throw new ToolError(`talosctl ${what} on ${node}`, result);
+        if (result.code !== 0) throw new ToolError(`talosctl ${what} on ${node}`, secretOutput ? { ...result, stdout: "" } : result);
         return result;
     }
 
@@ -141,7 +142,7 @@ export class TalosCtl implements TalosApi {
     }
 
     async readConfig(node: string): Promise<string> {
-        return (await this.run(node, ["read", "/system/state/config.yaml"], "read of the machine config")).stdout;
+        return (await this.run(node, ["read", "/system/state/config.yaml"], "read of the machine config", undefined, true)).stdout;
     }
 
     async applyConfig(node: string, file: string): Promise<void> {

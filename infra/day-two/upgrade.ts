@@ -7,7 +7,7 @@
  * rerun caused by something else (renewed credentials) only re-checks health.
  */
 import type { UpgradeKubernetesPlan, UpgradeNodePlan } from "./contract";
-import { goDurationMs } from "./durations";
+import { goDurationMs } from "../../model/durations";
 import type { KubeApi } from "./kubectl";
 import { parseInstallerImage } from "./rollout";
 import type { TalosApi } from "./talosctl";

@@ -4,6 +4,7 @@
  * for iPXE. The offline lab (infra/lab/dnsmasq.ts) renders its config with the same function.
  */
 import { formatIPv4 } from "../../model/net";
+import { dnsmasqHexBytes, normaliseFingerprint } from "../../lib/ipxe/trust";
 import { broadcastOf, checkAbsPath, checkFileName, checkHostname, checkIfname, checkIPv4, checkMac, checkPrefix, fail, netmaskFromPrefix, networkOf, prefixFromNetmask } from "./checks";
 import { GENERATED_HEADER } from "./generated";
 
@@ -96,10 +97,47 @@ export interface DnsmasqOptions {
      * a distribution package), which would otherwise chain-load themselves forever.
      */
     ipxeUserClass?: string;
+    /**
+     * Send `ipxeUserClass` to every client (option 77, forced). A stock iPXE chainloaded over TFTP
+     * (e.g. Debian's `undionly.kpxe`) copies the user class it finds in the firmware's cached DHCP
+     * answer into its own request, so it is told apart from the firmware PXE or NIC option ROM that
+     * loaded it without an embedded script. Needs `ipxeUserClass`. Default false.
+     */
+    announceUserClass?: boolean;
+    /**
+     * What iPXE trusts for the boot URL's certificate (docs/decisions/0009). Not secret.
+     *  - `fingerprints`: SHA-256 fingerprints of the trust anchors (hex, colons optional), sent as
+     *    option 175.90 (iPXE's `trust` setting). Forced, because firmware PXE does not ask for
+     *    option 175 and iPXE reads `trust` only when it starts, from the firmware's cached answer.
+     *    Builds with `TRUST=` ignore it.
+     *  - `crossCertDir`: directory under `tftpRoot` holding the roots as iPXE's cross-signed
+     *    certificate files (`<crc>.der`), sent as option 175.93 (`crosscert` =
+     *    `tftp://<listenAddress>/<dir>`): a chain that stops below its root fetches it from here,
+     *    never from ca.ipxe.org.
+     * Default: neither option is sent (iPXE then trusts its built-in list).
+     */
+    ipxeTrust?: { fingerprints: string[]; crossCertDir?: string };
 }
+
+/** DHCP option 175 (iPXE's encapsulated options) holds at most 255 bytes in all. */
+const MAX_OPTION_175_BYTES = 255;
 
 /** The user class our iPXE build announces (infra/ipxe/embed.ipxe sets it). */
 export const IPXE_USER_CLASS = "talos-cloud-edge";
+
+/** The trust options after checking, as dnsmasq writes them. */
+function checkIpxeTrust(trust: { fingerprints: string[]; crossCertDir?: string }, server: string, skipProxyDhcpWait: boolean): { hex: string; crossCertUrl?: string } {
+    if (!Array.isArray(trust.fingerprints) || trust.fingerprints.length === 0) {
+        fail("dnsmasq ipxeTrust.fingerprints", "is empty", "give the SHA-256 fingerprint of at least one root the boot URL's certificate chains to");
+    }
+    const fingerprints = trust.fingerprints.map((f, i) => normaliseFingerprint(f, `dnsmasq ipxeTrust.fingerprints[${i}]`));
+    const crossCertUrl = trust.crossCertDir === undefined ? undefined : `tftp://${server}/${checkFileName(trust.crossCertDir, "dnsmasq ipxeTrust.crossCertDir")}`;
+    const size = (skipProxyDhcpWait ? 3 : 0) + 2 + 32 * fingerprints.length + (crossCertUrl === undefined ? 0 : 2 + crossCertUrl.length);
+    if (32 * fingerprints.length > 255 || size > MAX_OPTION_175_BYTES) {
+        fail("dnsmasq ipxeTrust", `needs ${size} bytes of DHCP option 175 (${fingerprints.length} fingerprints), which holds ${MAX_OPTION_175_BYTES}`, "pin fewer roots or use a shorter crossCertDir");
+    }
+    return { hex: dnsmasqHexBytes(fingerprints), crossCertUrl };
+}
 
 /**
  * Renders a dnsmasq config that serves DHCP and TFTP only (no DNS) on one interface:
@@ -189,9 +227,13 @@ export function renderDnsmasqConf(opts: DnsmasqOptions): string {
     if (userClass !== undefined && (typeof userClass !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(userClass))) {
         fail("dnsmasq ipxeUserClass", `is not a plain user class (got ${JSON.stringify(userClass)})`, "use letters, digits and . _ - only");
     }
+    if (opts.announceUserClass && userClass === undefined) {
+        fail("dnsmasq announceUserClass", "is set without ipxeUserClass", "give the user class to announce, e.g. IPXE_USER_CLASS");
+    }
     // The tag of clients that get the boot URL; everything else gets an iPXE binary over TFTP.
     const booting = userClass === undefined ? "ipxe" : "talos-ipxe";
     const server = formatIPv4(listen);
+    const trust = opts.ipxeTrust === undefined ? undefined : checkIpxeTrust(opts.ipxeTrust, server, opts.skipProxyDhcpWait ?? true);
 
     const lines = [
         GENERATED_HEADER,
@@ -237,6 +279,22 @@ export function renderDnsmasqConf(opts: DnsmasqOptions): string {
     );
     if (opts.skipProxyDhcpWait ?? true) {
         lines.push("# iPXE setting no-pxedhcp (175.176): do not wait for ProxyDHCP offers.", "dhcp-option=tag:ipxe,encap:175,176,1");
+    }
+    if (trust !== undefined) {
+        lines.push(
+            "# iPXE's trust anchors for the boot URL (175.90) and where it fetches a chain's missing root",
+            "# (175.93, from this server). Forced: firmware PXE does not ask for option 175, and iPXE reads",
+            "# its trust once, at start-up, from the firmware's cached answer. Not secret.",
+            `dhcp-option-force=encap:175,90,${trust.hex}`,
+        );
+        if (trust.crossCertUrl !== undefined) lines.push(`dhcp-option-force=encap:175,93,${trust.crossCertUrl}`);
+    }
+    if (opts.announceUserClass) {
+        lines.push(
+            "# A chainloaded stock iPXE copies this user class from the firmware's cached answer into its own",
+            "# request, and so gets the boot URL instead of itself again.",
+            `dhcp-option-force=77,${userClass}`,
+        );
     }
     lines.push("", "enable-tftp", `tftp-root=${tftpRoot}`, `dhcp-leasefile=${leaseFile}`, "log-facility=-");
     if (pidFile !== undefined) lines.push(`pid-file=${pidFile}`);

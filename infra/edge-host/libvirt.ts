@@ -3,6 +3,7 @@
  * generates (Open vSwitch port, per-device boot order), the OVMF paths, and a preview of that
  * generated domain XML for the tests.
  */
+import { normaliseSerial, normaliseUuid } from "../../model/identity";
 import { checkAbsPath, checkHostname, checkIfname, checkMac } from "./checks";
 import { GENERATED_XML_COMMENT } from "./generated";
 
@@ -24,6 +25,28 @@ export interface EdgeVmXsltOptions {
      * refuses the two forms together, hence the replacement. Default true.
      */
     perDeviceBootOrder?: boolean;
+    /**
+     * The SMBIOS identity the VM reports: the domain `<uuid>` (QEMU's SMBIOS system UUID) and,
+     * through `<sysinfo type="smbios">` with `<os><smbios mode="sysinfo"/>`, the system serial.
+     * iPXE reports both to the boot service, which requires them when its inventory records them.
+     * Absent: libvirt picks a random UUID and the VM has no serial.
+     */
+    smbios?: SmbiosIdentity;
+}
+
+/** An SMBIOS system UUID (8-4-4-4-12 hex, not a placeholder) and system serial (model/identity.ts SERIAL). */
+export interface SmbiosIdentity {
+    uuid: string;
+    serial: string;
+}
+
+/** The identity as the XSLT writes it; throws naming the bad value's kind (not the value: the serial is an identifier kept off the L2). */
+export function checkSmbiosIdentity(identity: SmbiosIdentity): SmbiosIdentity {
+    const uuid = normaliseUuid(identity.uuid);
+    if (uuid === undefined) throw new Error("VM SMBIOS uuid: must be an 8-4-4-4-12 hex UUID that is not all zeros or all f");
+    const serial = normaliseSerial(identity.serial);
+    if (serial === undefined) throw new Error("VM SMBIOS serial: must be 1-64 letters, digits, spaces and . _ / + - : and not a vendor placeholder");
+    return { uuid, serial };
 }
 
 /**
@@ -34,7 +57,34 @@ export interface EdgeVmXsltOptions {
 export function renderEdgeVmXslt(opts: EdgeVmXsltOptions): string {
     const bridge = checkIfname(opts.bridgeName, "VM bridge");
     const perDevice = opts.perDeviceBootOrder ?? true;
+    const smbios = opts.smbios === undefined ? undefined : checkSmbiosIdentity(opts.smbios);
     const nic = `/domain/devices/interface[@type='bridge'][source/@bridge='${bridge}']`;
+    const identityTemplates = smbios
+        ? `
+  <!-- SMBIOS identity the boot service's inventory records: the UUID (also sent in DHCP) and
+       the serial (only ever sent inside HTTPS). Existing values are replaced, not duplicated. -->
+  <xsl:template match="/domain/uuid | /domain/sysinfo | /domain/os/smbios"/>
+
+  <xsl:template match="/domain/name">
+    <xsl:copy>
+      <xsl:apply-templates select="@*|node()"/>
+    </xsl:copy>
+    <uuid>${xmlEscape(smbios.uuid)}</uuid>
+    <sysinfo type="smbios">
+      <system>
+        <entry name="serial">${xmlEscape(smbios.serial)}</entry>
+      </system>
+    </sysinfo>
+  </xsl:template>
+
+  <xsl:template match="/domain/os">
+    <xsl:copy>
+      <xsl:apply-templates select="@*|node()"/>
+      <smbios mode="sysinfo"/>
+    </xsl:copy>
+  </xsl:template>
+`
+        : "";
     const bootTemplates = perDevice
         ? `
   <!-- libvirt rejects os/boot together with per-device boot elements. -->
@@ -67,7 +117,7 @@ ${GENERATED_XML_COMMENT}
       <virtualport type="openvswitch"/>${perDevice ? `\n      <boot order="1"/>` : ""}
     </xsl:copy>
   </xsl:template>
-${bootTemplates}</xsl:stylesheet>
+${bootTemplates}${identityTemplates}</xsl:stylesheet>
 `;
 }
 

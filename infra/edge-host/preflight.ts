@@ -27,8 +27,8 @@ export interface PreflightOptions {
     uefi: boolean;
     /** Some VM disk is an LVM logical volume. */
     lvm: boolean;
-    /** No custom iPXE build is copied: the distribution's `ipxe` package supplies the binaries. */
-    distroIpxe: boolean;
+    /** The site serves the pinned Debian iPXE package, which the install fetches and unpacks. */
+    debianIpxe: boolean;
 }
 
 /** Commands the site needs on its host, with the Debian package for each. */
@@ -45,7 +45,7 @@ export function hostRequirements(opts: Omit<PreflightOptions, "sshUser">): HostR
     }
     if (opts.uefi) reqs.push({ check: OVMF_CODE, aptPackage: "ovmf" });
     if (opts.lvm) reqs.push({ check: "lvcreate", aptPackage: "lvm2" });
-    if (opts.distroIpxe) reqs.push({ check: "/usr/lib/ipxe/undionly.kpxe", aptPackage: "ipxe" });
+    if (opts.debianIpxe) reqs.push({ check: "curl", aptPackage: "curl" }, { check: "dpkg-deb", aptPackage: "dpkg" });
     return reqs;
 }
 

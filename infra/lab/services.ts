@@ -4,6 +4,7 @@
  * API (ns-services.ts), and the real boot service entry point on its embedded store.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { ManagedProcess, run, waitFor } from "../process/processes";
 import {
@@ -24,6 +25,11 @@ import type { LabAssets } from "./prepare";
 
 const BOOT_SERVER_MAIN = path.join(REPO_ROOT, "infra", "boot-server", "src", "server.ts");
 const NS_SERVICES_MAIN = path.join(__dirname, "ns-services.ts");
+/**
+ * Bound on the boot service's cold start: ts-node compiling it, then PGlite creating its store
+ * on disk. About 10 s on an idle 2-vCPU machine; 40-60 s when the machine is shared and busy.
+ */
+const BOOT_SERVICE_READY_MS = 90_000;
 
 export interface LabServices {
     bootService: ManagedProcess;
@@ -107,9 +113,13 @@ export async function startServices(ctx: Context, assets: LabAssets): Promise<La
         waitFor(
             "the boot service's /healthz",
             async () => ((await nsHttpGet(ctx, `${bootServiceBaseUrl()}/healthz`, 3000).catch(() => ({ status: 0 }))).status === 200 ? true : undefined),
-            { timeoutMs: 45_000, intervalMs: 300, signal: ctx.signal },
-        ),
-        50_000,
+            { timeoutMs: BOOT_SERVICE_READY_MS, intervalMs: 300, signal: ctx.signal },
+        ).catch((err: Error) => {
+            if (ctx.signal.aborted) throw err;
+            const log = path.join(ctx.workDir, `${bootService.name}.log`);
+            throw new LabFailure(`the boot service did not answer /healthz within ${BOOT_SERVICE_READY_MS / 1000} s (1-minute load ${os.loadavg()[0]!.toFixed(1)}); its log: ${log}${ctx.opts.keep ? "" : " (kept in .lab/last-failure)"}`);
+        }),
+        BOOT_SERVICE_READY_MS + 5000,
     );
     out.say(`boot service ${bootServiceBaseUrl()}: PID ${bootService.pid}, embedded PGlite store in ${dataDir}, inventory site "${LAB_SITE}" with ${KNOWN_MACHINE.name} (${KNOWN_MACHINE.mac}), key backend tailscale → fake API; /healthz ok`);
     return { bootService, dataDir };

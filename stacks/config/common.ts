@@ -7,7 +7,7 @@ import { PROJECT } from "../../components/model";
 export const SECRET_CONFIG_KEYS = ["tailscaleOauthClientSecret", "tailscaleApiKey", "headscaleApiKey", "edgeSshPrivateKey"] as const;
 export type SecretKey = (typeof SECRET_CONFIG_KEYS)[number];
 
-export const STRUCTURED_KEYS = ["cluster", "gcp", "nodes", "images", "tailnet", "bootService", "edgeSites"] as const;
+export const STRUCTURED_KEYS = ["cluster", "gcp", "nodes", "images", "tailnet", "bootService", "edgeSites", "dayTwo"] as const;
 export type StructuredKey = (typeof STRUCTURED_KEYS)[number];
 
 export const TOP_LEVEL_KEYS: readonly string[] = [...STRUCTURED_KEYS, ...SECRET_CONFIG_KEYS];

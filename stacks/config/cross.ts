@@ -97,6 +97,7 @@ export function crossChecks(
     const siteNames = new Map<string, string>();
     const macs = new Map<string, string>();
     const uuids = new Map<string, string>();
+    const serials = new Map<string, string>();
     const bridges = new Map<string, string>();
     for (const s of sites.items) {
         const site = s.value;
@@ -125,6 +126,13 @@ export function crossChecks(
                     p.invalid(child(at, "uuid"), m.uuid, `is already used by ${uuids.get(m.uuid)}; SMBIOS UUIDs identify machines, so each must be unique (remove it if unknown)`);
                 } else {
                     uuids.set(m.uuid, child(at, "uuid"));
+                }
+            }
+            if (m.serial !== undefined) {
+                if (serials.has(m.serial)) {
+                    p.invalid(child(at, "serial"), m.serial, `is already used by ${serials.get(m.serial)}; SMBIOS serials identify machines, so each must be unique (remove it if unknown)`);
+                } else {
+                    serials.set(m.serial, child(at, "serial"));
                 }
             }
         });

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import { Problems } from "../../model/problems";
 import { asObject, checkKeys, child, str, strList } from "../../model/readers";
 import { extensionName, httpUrl } from "../../model/checks";
+import { DEFAULT_SERVED_IPXE, ipxeProblems, readCustomIpxeBuild, RUN_APP_BOOT_URL } from "../../lib/ipxe/check";
 import { type ImagesConfig } from "../../components/model";
 import { key } from "./common";
 import { DEFAULTS } from "./defaults";
@@ -31,6 +32,10 @@ export function parseImages(p: Problems, raw: unknown): ImagesConfig | undefined
     const edgeExtensions = extensions("edgeExtensions", DEFAULTS.edgeExtensions);
     const factoryUrl = o.factoryUrl === undefined ? DEFAULTS.factoryUrl : str(p, o, path, "factoryUrl", { check: httpUrl(false) });
     const ipxe = parseIpxeBuild(p, path, o);
+    // The boot URL is Cloud Run's https:// one: the iPXE every site serves must be able to use it.
+    if (ipxe !== null) {
+        for (const problem of ipxeProblems(RUN_APP_BOOT_URL, ipxe ? readCustomIpxeBuild(ipxe) : DEFAULT_SERVED_IPXE)) p.add(child(path, "ipxeEfi"), problem);
+    }
     if (!cloudExtensions || !edgeExtensions || !factoryUrl || ipxe === null) {
         return undefined;
     }

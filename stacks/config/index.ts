@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Problems, SECRET_NAME_RE, closest, unknownKeyMessage } from "../../model/problems";
 import { INVALID_JSON, isObj } from "../../model/readers";
 import { placeholder } from "../../model/checks";
+import { parseDayTwo } from "../../model/dayTwo";
 import { PROJECT, type StackConfig } from "../../components/model";
 import { misplacedSecretFix, SECRET_CONFIG_KEYS, STRUCTURED_KEYS, StructuredKey, TOP_LEVEL_KEYS, key, readSecrets } from "./common";
 import { parseCluster } from "./cluster";
@@ -93,10 +94,11 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     const tailnet = parseTailnet(p, structured.tailnet, secrets, raw.values);
     const bootService = parseBootService(p, structured.bootService, gcp?.region, tailnet?.auth, secrets);
     const edgeSites = parseEdgeSites(p, structured.edgeSites, secrets.edgeSshPrivateKey);
+    const dayTwo = parseDayTwo(p, structured.dayTwo, key("dayTwo"));
     const clusterObj = isObj(structured.cluster) ? structured.cluster : {};
     crossChecks(p, cluster, gcp, nodes, edgeSites, clusterObj.podCidr !== undefined, clusterObj.serviceCidr !== undefined);
 
-    if (p.list.length > 0 || !cluster || !gcp || !nodes.complete || !images || !tailnet || !bootService || !edgeSites.complete) {
+    if (p.list.length > 0 || !cluster || !gcp || !nodes.complete || !images || !tailnet || !bootService || !edgeSites.complete || !dayTwo) {
         throw new StackConfigError(p.list.length > 0 ? p.list : ["internal: a section failed without a recorded problem"]);
     }
     return {
@@ -107,6 +109,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         tailnet,
         bootService,
         edgeSites: edgeSites.items.map((s) => s.value),
+        dayTwo,
     };
 }
 

@@ -8,9 +8,9 @@ describe("boot-server inventory", () => {
     const inv = new Inventory(settings.sites);
 
     it("finds a machine by MAC in iPXE's hyphen form, any case", () => {
-        const r = inv.lookup("alpha", identityFromRequest("52-54-00-00-01-01".toUpperCase()));
+        const r = inv.lookup("beta", identityFromRequest("52-54-00-00-02-01".toUpperCase()));
         assert.equal(r.kind, "known");
-        assert.equal(r.kind === "known" && r.machine.name, EDGE1.name);
+        assert.equal(r.kind === "known" && r.machine.name, "beta-1");
         assert.deepEqual(r.kind === "known" && r.matchedBy, ["mac"]);
     });
 
@@ -25,9 +25,24 @@ describe("boot-server inventory", () => {
         assert.equal(r.kind === "known" && r.machine.name, EDGE2.name);
     });
 
-    it("finds a machine by serial", () => {
-        const r = inv.lookup("alpha", identityFromRequest("52:54:00:ff:ff:02", undefined, "SN-0101"));
+    it("finds a machine by UUID and serial when it boots from another NIC", () => {
+        const r = inv.lookup("alpha", identityFromRequest("52:54:00:ff:ff:02", EDGE1.uuid, "SN-0101"));
         assert.equal(r.kind === "known" && r.machine.name, EDGE1.name);
+        assert.deepEqual(r.kind === "known" && r.matchedBy, ["uuid", "serial"]);
+    });
+
+    it("refuses a request that leaves out an identifier the inventory records", () => {
+        for (const [id, missing] of [
+            [identityFromRequest(EDGE1.mac), "UUID"],
+            [identityFromRequest(EDGE1.mac, EDGE1.uuid), "serial"],
+            [identityFromRequest(EDGE1.mac, undefined, EDGE1.serial), "UUID"],
+            [identityFromRequest("52:54:00:ff:ff:02", undefined, "SN-0101"), "UUID"],
+            [identityFromRequest(EDGE2.mac), "UUID"],
+        ] as const) {
+            const r = inv.lookup("alpha", id);
+            assert.equal(r.kind, "conflict", JSON.stringify(id));
+            assert.equal(r.kind === "conflict" && r.reason, `${missing} missing from the request; the inventory records one`);
+        }
     });
 
     it("scopes lookups to the site", () => {
@@ -52,17 +67,19 @@ describe("boot-server inventory", () => {
     });
 
     it("refuses a serial that contradicts the inventory", () => {
-        const r = inv.lookup("alpha", identityFromRequest(EDGE1.mac, undefined, "SN-OTHER"));
+        const r = inv.lookup("alpha", identityFromRequest(EDGE1.mac, EDGE1.uuid, "SN-OTHER"));
         assert.equal(r.kind, "conflict");
         assert.match(r.kind === "conflict" ? r.reason : "", /serial/);
     });
 
-    it("ignores placeholder UUIDs and vendor placeholder serials", () => {
+    it("treats placeholder UUIDs and vendor placeholder serials as absent: no match for a machine that records real ones", () => {
         const id = identityFromRequest(EDGE1.mac, "00000000-0000-0000-0000-000000000000", "To Be Filled By O.E.M.");
         assert.equal(id.uuid, undefined);
         assert.equal(id.serial, undefined);
         const r = inv.lookup("alpha", id);
-        assert.equal(r.kind === "known" && r.machine.name, EDGE1.name);
+        assert.equal(r.kind, "conflict");
+        const plain = inv.lookup("beta", identityFromRequest("52:54:00:00:02:01", "ffffffff-ffff-ffff-ffff-ffffffffffff", "Default string"));
+        assert.equal(plain.kind === "known" && plain.machine.name, "beta-1", "a machine that records neither still matches by MAC");
     });
 
     it("treats a machine without a UUID in the inventory as matching any UUID", () => {

@@ -39,7 +39,8 @@ describe("boot-server settings", () => {
         });
         assert.equal(s.ticketTtlSeconds, 900);
         assert.equal(s.rateLimitPerMinute, 120);
-        assert.equal(s.trustedProxyHops, 1);
+        assert.equal(s.trustedProxyHops, 0, "no X-Forwarded-* header is trusted unless the deployment says so");
+        assert.equal(s.machineTicketIntervalSeconds, 60);
         assert.equal(s.chainAttempts, DEFAULTS.chainAttempts);
         assert.equal(s.publicUrl, undefined);
         assert.deepEqual(s.validSubnets, [...TAILNET_VALID_SUBNETS]);

@@ -216,31 +216,36 @@ for (const make of [pgliteBackend, postgresBackend]) {
             await backend.cleanup();
         });
 
-        it("consumes a ticket exactly once", async () => {
+        it("claims a ticket once, and it is used once its claim completes", async () => {
             const t = ticket({ machine: "edge-1" });
             await store.createTicket(t);
-            const first = await store.consumeTicket(t.id, at(10));
-            assert.equal(first.status, "consumed");
-            assert.equal(first.status === "consumed" && first.ticket.machine, "edge-1");
-            assert.equal(first.status === "consumed" && first.ticket.consumedAt?.toISOString(), at(10).toISOString());
-            assert.equal(first.status === "consumed" && first.ticket.serial, undefined);
-            const again = await store.consumeTicket(t.id, at(11));
+            const first = await store.claimTicket(t.id, at(10), { leaseMs: 60_000 });
+            assert.equal(first.status, "claimed");
+            assert.equal(first.status === "claimed" && first.claim, 1);
+            assert.equal(first.status === "claimed" && first.ticket.machine, "edge-1");
+            assert.equal(first.status === "claimed" && first.ticket.claimedUntil?.toISOString(), at(70).toISOString());
+            assert.equal(first.status === "claimed" && first.ticket.consumedAt, undefined, "not used before it is served");
+            assert.equal(first.status === "claimed" && first.ticket.serial, undefined);
+            assert.equal((await store.claimTicket(t.id, at(11))).status, "in_use", "its claim is live");
+            assert.deepEqual(await store.completeClaim(t.id, 1, enrollment({ machine: "edge-1", servedAt: at(12) })), { firstUse: true, claims: 1 });
+            const again = await store.claimTicket(t.id, at(13));
             assert.equal(again.status, "used");
+            assert.equal(again.status === "used" && again.ticket.consumedAt?.toISOString(), at(12).toISOString());
         });
 
-        it("gives exactly one of 50 concurrent consumers the ticket", async () => {
+        it("gives exactly one of 50 concurrent claimers the ticket", async () => {
             const t = ticket();
             await store.createTicket(t);
-            const results = await Promise.all(Array.from({ length: 50 }, () => store.consumeTicket(t.id, at(5))));
-            assert.equal(results.filter((r) => r.status === "consumed").length, 1);
-            assert.equal(results.filter((r) => r.status === "used").length, 49);
+            const results = await Promise.all(Array.from({ length: 50 }, () => store.claimTicket(t.id, at(5))));
+            assert.equal(results.filter((r) => r.status === "claimed").length, 1);
+            assert.equal(results.filter((r) => r.status === "in_use").length, 49);
         });
 
-        it("refuses an expired ticket and does not consume it", async () => {
+        it("refuses an expired ticket and does not claim it", async () => {
             const t = ticket({ expiresAt: at(900) });
             await store.createTicket(t);
-            assert.equal((await store.consumeTicket(t.id, at(900))).status, "expired", "expiry is exclusive");
-            assert.equal((await store.consumeTicket(t.id, at(899))).status, "consumed");
+            assert.equal((await store.claimTicket(t.id, at(900))).status, "expired", "expiry is exclusive");
+            assert.equal((await store.claimTicket(t.id, at(899))).status, "claimed");
         });
 
         it("supersedes a machine's unused ticket when it gets a new one", async () => {
@@ -250,22 +255,24 @@ for (const make of [pgliteBackend, postgresBackend]) {
             await store.createTicket(other);
             const newer = ticket({ machine: "edge-9", createdAt: at(60), expiresAt: at(960) });
             await store.createTicket(newer);
-            assert.equal((await store.consumeTicket(older.id, at(61))).status, "expired");
-            assert.equal((await store.consumeTicket(newer.id, at(61))).status, "consumed");
-            assert.equal((await store.consumeTicket(other.id, at(61))).status, "consumed", "other machines keep theirs");
+            assert.equal((await store.claimTicket(older.id, at(61))).status, "expired");
+            assert.equal((await store.claimTicket(newer.id, at(61))).status, "claimed");
+            assert.equal((await store.claimTicket(other.id, at(61))).status, "claimed", "other machines keep theirs");
         });
 
         it("reports an unknown ticket", async () => {
-            assert.deepEqual(await store.consumeTicket(ticketId("never-issued"), at(1)), { status: "unknown" });
+            assert.deepEqual(await store.claimTicket(ticketId("never-issued"), at(1)), { status: "unknown" });
         });
 
-        it("releases a consumed ticket for one more try", async () => {
+        it("releases a claimed ticket for one more try", async () => {
             const t = ticket();
             await store.createTicket(t);
-            assert.equal((await store.consumeTicket(t.id, at(1))).status, "consumed");
-            assert.equal(await store.releaseTicket(t.id), true);
-            assert.equal(await store.releaseTicket(t.id), false, "already released");
-            assert.equal((await store.consumeTicket(t.id, at(2))).status, "consumed");
+            assert.equal((await store.claimTicket(t.id, at(1))).status, "claimed");
+            assert.equal(await store.releaseClaim(t.id, 1), true);
+            assert.equal(await store.releaseClaim(t.id, 1), false, "already released");
+            const again = await store.claimTicket(t.id, at(2));
+            assert.equal(again.status === "claimed" && again.claim, 2);
+            assert.equal(await store.releaseClaim(t.id, 1), false, "an ended claim cannot release the next one");
         });
 
         it("only stores ticket hashes", async () => {
@@ -309,20 +316,20 @@ for (const make of [pgliteBackend, postgresBackend]) {
             const site = "gen-site";
             const first = ticket({ site, machine: "gen-1", enrollment: 1 });
             assert.deepEqual(await store.createTicket(first), { status: "issued" });
-            assert.equal((await store.consumeTicket(first.id, at(5))).status, "consumed");
+            assert.equal((await store.claimTicket(first.id, at(5))).status, "claimed");
             await store.recordEnrollment(enrollment({ site, machine: "gen-1", ticketRef: first.id.slice(0, 12), servedAt: at(6), enrollment: 1 }));
 
             const again = ticket({ site, machine: "gen-1", createdAt: at(600), expiresAt: at(1500), enrollment: 1 });
             const refused = await store.createTicket(again);
             assert.deepEqual(refused, { status: "enrolled", enrolledAt: at(6), ticketRef: first.id.slice(0, 12) });
-            assert.equal((await store.consumeTicket(again.id, at(601))).status, "unknown", "nothing was written");
+            assert.equal((await store.claimTicket(again.id, at(601))).status, "unknown", "nothing was written");
 
             const other = ticket({ site, machine: "gen-2", enrollment: 1 });
             assert.equal((await store.createTicket(other)).status, "issued", "other machines are not affected");
 
             const next = ticket({ site, machine: "gen-1", createdAt: at(700), expiresAt: at(1600), enrollment: 2 });
             assert.equal((await store.createTicket(next)).status, "issued", "a bumped generation enrolls again");
-            assert.equal((await store.consumeTicket(next.id, at(701))).status, "consumed");
+            assert.equal((await store.claimTicket(next.id, at(701))).status, "claimed");
         });
 
         it("forgets the MAC's pending record when it issues a ticket, and keeps it when the machine is enrolled", async () => {
@@ -340,33 +347,33 @@ for (const make of [pgliteBackend, postgresBackend]) {
             const site = "race-site";
             const real = ticket({ site, machine: "race-1" });
             await store.createTicket(real);
-            assert.equal((await store.consumeTicket(real.id, at(1))).status, "consumed");
+            assert.equal((await store.claimTicket(real.id, at(1))).status, "claimed");
             // Issued while the real machine's config was being minted, before its record existed.
             const spoofed = ticket({ site, machine: "race-1", createdAt: at(2), expiresAt: at(902) });
             assert.equal((await store.createTicket(spoofed)).status, "issued");
             await store.recordEnrollment(enrollment({ site, machine: "race-1", servedAt: at(3) }));
-            const refused = await store.consumeTicket(spoofed.id, at(4));
+            const refused = await store.claimTicket(spoofed.id, at(4));
             assert.equal(refused.status, "enrolled");
             assert.equal(refused.status === "enrolled" && refused.ticket.enrollment, 1);
-            assert.equal((await store.consumeTicket(spoofed.id, at(5))).status, "enrolled", "not consumed by the refusal");
-            assert.equal((await store.consumeTicket(spoofed.id, at(903))).status, "expired");
+            assert.equal((await store.claimTicket(spoofed.id, at(5))).status, "enrolled", "not claimed by the refusal");
+            assert.equal((await store.claimTicket(spoofed.id, at(903))).status, "expired");
         });
 
         it("serves one config per generation even while the first is still being served", async () => {
             const site = "inflight-site";
             const real = ticket({ site, machine: "inflight-1" });
             await store.createTicket(real);
-            assert.equal((await store.consumeTicket(real.id, at(1))).status, "consumed");
+            assert.equal((await store.claimTicket(real.id, at(1))).status, "claimed");
             // The first config is still being minted: no enrollment record yet.
             const second = ticket({ site, machine: "inflight-1", createdAt: at(2), expiresAt: at(902) });
             assert.equal((await store.createTicket(second)).status, "issued");
-            assert.equal((await store.consumeTicket(second.id, at(3))).status, "enrolled", "the first consume claims the generation");
-            // Minting failed: the first ticket is released, and the generation is open again.
-            assert.equal(await store.releaseTicket(real.id), true);
-            assert.equal((await store.consumeTicket(second.id, at(4))).status, "consumed");
+            assert.equal((await store.claimTicket(second.id, at(3))).status, "enrolled", "the first claim takes the generation");
+            // Minting failed: the first ticket's claim is released, and the generation is open again.
+            assert.equal(await store.releaseClaim(real.id, 1), true);
+            assert.equal((await store.claimTicket(second.id, at(4))).status, "claimed");
             const bumped = ticket({ site, machine: "inflight-1", createdAt: at(5), expiresAt: at(905), enrollment: 2 });
             await store.createTicket(bumped);
-            assert.equal((await store.consumeTicket(bumped.id, at(6))).status, "consumed", "another generation is not affected");
+            assert.equal((await store.claimTicket(bumped.id, at(6))).status, "claimed", "another generation is not affected");
         });
 
         it("upgrades a version-1 database in place: old rows become generation 1", async () => {
@@ -379,11 +386,11 @@ for (const make of [pgliteBackend, postgresBackend]) {
                 assert.equal(refused.status, "enrolled", "a machine enrolled before the upgrade boots from disk");
                 const t = ticket({ site: "legacy", machine: "old-1", enrollment: 2 });
                 assert.equal((await old.store.createTicket(t)).status, "issued");
-                assert.equal((await old.store.consumeTicket(t.id, at(1))).status, "consumed");
+                assert.equal((await old.store.claimTicket(t.id, at(1))).status, "claimed");
                 const versions = await old.rows("SELECT version FROM boot_schema ORDER BY version");
                 assert.deepEqual(versions.map((r) => Number(r.version)), [1, SCHEMA_VERSION]);
                 const indexes = await old.rows("SELECT indexname FROM pg_indexes WHERE tablename IN ('tickets', 'enrollments') ORDER BY indexname");
-                for (const name of ["enrollments_generation", "tickets_live_by_machine", "tickets_consumed_by_machine"]) {
+                for (const name of ["enrollments_generation", "tickets_live_by_machine", "tickets_consumed_by_machine", "tickets_claimed_by_machine"]) {
                     assert.ok(indexes.some((r) => r.indexname === name), `index ${name} created`);
                 }
             } finally {
@@ -407,8 +414,8 @@ for (const make of [pgliteBackend, postgresBackend]) {
             await store.createTicket(old);
             await store.createTicket(fresh);
             assert.ok((await store.purgeTickets(at(0))) >= 1);
-            assert.equal((await store.consumeTicket(old.id, at(1))).status, "unknown");
-            assert.equal((await store.consumeTicket(fresh.id, at(1))).status, "consumed");
+            assert.equal((await store.claimTicket(old.id, at(1))).status, "unknown");
+            assert.equal((await store.claimTicket(fresh.id, at(1))).status, "claimed");
         });
 
         it("answers a ping", async () => {
@@ -435,7 +442,7 @@ for (const make of [pgliteBackend, postgresBackend]) {
             await store.close();
             store = await backend.reopen();
             assert.deepEqual(await store.listEnrollments({ site: "beta", machine: "beta-1" }), [record]);
-            assert.equal((await store.consumeTicket(t.id, at(1))).status, "consumed", "tickets survive too");
+            assert.equal((await store.claimTicket(t.id, at(1))).status, "claimed", "tickets survive too");
         });
     });
 }

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DnsmasqOptions, IPXE_USER_CLASS, renderDnsmasqConf } from "../../infra/edge-host/dnsmasq";
+import { GOOGLE_RUN_APP_TRUST } from "../../lib/ipxe/googleTrust";
 import { BOOT_URL, TOKEN, dnsmasqOptions, dnsmasqTest, removeTmpDirs, run, tmpDir, writeFile } from "./helpers";
 
 describe("edge-host dnsmasq config", () => {
@@ -75,9 +76,43 @@ describe("edge-host dnsmasq config", () => {
             assert.ok(!ours.includes(`dhcp-boot=tag:ipxe,${BOOT_URL}`));
         });
 
+        it("pins the boot URL's roots and names the site's root directory, forced for clients that do not ask", () => {
+            const fps = GOOGLE_RUN_APP_TRUST.fingerprints;
+            const pinned = renderDnsmasqConf(dnsmasqOptions({ ipxeTrust: { fingerprints: fps, crossCertDir: "ipxe-roots" } })).split("\n");
+            const line90 = pinned.find((l) => l.startsWith("dhcp-option-force=encap:175,90,"));
+            assert.ok(line90, "no forced option 175.90");
+            // 32 bytes per fingerprint, in pin order, as colon-separated hex.
+            assert.equal(line90.slice("dhcp-option-force=encap:175,90,".length).replace(/:/g, ""), fps.join(""));
+            assert.ok(pinned.includes("dhcp-option-force=encap:175,93,tftp://10.0.20.2/ipxe-roots"));
+            // Written as openssl prints them, the same fingerprints give the same line.
+            const upper = fps.map((f) => f.toUpperCase().match(/../g)!.join(":"));
+            assert.ok(renderDnsmasqConf(dnsmasqOptions({ ipxeTrust: { fingerprints: upper } })).split("\n").includes(line90));
+            assert.ok(!renderDnsmasqConf(dnsmasqOptions({ ipxeTrust: { fingerprints: upper } })).includes("175,93"), "no crossCertDir, no 175.93");
+            assert.ok(!conf.includes("175,90"), "no trust given, nothing pinned");
+        });
+
+        it("announces the user class to every client when asked, and only with a class to announce", () => {
+            const announced = renderDnsmasqConf(dnsmasqOptions({ ipxeUserClass: IPXE_USER_CLASS, announceUserClass: true })).split("\n");
+            assert.ok(announced.includes(`dhcp-option-force=77,${IPXE_USER_CLASS}`));
+            assert.ok(announced.includes(`dhcp-boot=tag:talos-ipxe,${BOOT_URL}`));
+            assert.ok(!renderDnsmasqConf(dnsmasqOptions({ ipxeUserClass: IPXE_USER_CLASS })).includes("dhcp-option-force=77"));
+            assert.throws(() => renderDnsmasqConf(dnsmasqOptions({ announceUserClass: true })), /announceUserClass is set without ipxeUserClass/);
+        });
+
+        it("refuses trust it cannot send: no fingerprint, a malformed one, more than option 175 holds", () => {
+            assert.throws(() => renderDnsmasqConf(dnsmasqOptions({ ipxeTrust: { fingerprints: [] } })), /ipxeTrust.fingerprints is empty/);
+            assert.throws(() => renderDnsmasqConf(dnsmasqOptions({ ipxeTrust: { fingerprints: ["D9:47:43"] } })), /fingerprints\[0\]: "D9:47:43" is not a SHA-256 fingerprint/);
+            const eight = Array.from({ length: 8 }, (_, i) => i.toString(16).repeat(64));
+            assert.throws(() => renderDnsmasqConf(dnsmasqOptions({ ipxeTrust: { fingerprints: eight } })), /needs 261 bytes of DHCP option 175 \(8 fingerprints\), which holds 255/);
+            assert.throws(() => renderDnsmasqConf(dnsmasqOptions({ ipxeTrust: { fingerprints: eight.slice(0, 1), crossCertDir: "../etc" } })), /crossCertDir is not a plain file name/);
+        });
+
         it("passes dnsmasq --test, with and without the optional parts", () => {
             for (const text of [
                 conf,
+                renderDnsmasqConf(
+                    dnsmasqOptions({ ipxeUserClass: IPXE_USER_CLASS, announceUserClass: true, ipxeTrust: { fingerprints: GOOGLE_RUN_APP_TRUST.fingerprints, crossCertDir: "ipxe-roots" } }),
+                ),
                 renderDnsmasqConf(dnsmasqOptions({ ipv6RaPrefix: "fd77::", logDhcp: true, pidFile: "/run/x/dnsmasq.pid", ipxeUserClass: IPXE_USER_CLASS })),
                 renderDnsmasqConf(dnsmasqOptions({ dnsServers: [], mtu: undefined, hosts: [], skipProxyDhcpWait: false })),
             ]) {
@@ -191,7 +226,7 @@ describe("edge-host dnsmasq config", () => {
                 const r = run("ip", step);
                 assert.equal(r.status, 0, `ip ${step.join(" ")}: ${r.stderr}`);
             }
-            writeFile(work, "report.sh", '#!/bin/sh\n[ "$1" = bound ] && env | grep -E "^(ip|hostname|bootfile|boot_file|siaddr|router|dns|mtu)=" | sort\nexit 0\n', 0o755);
+            writeFile(work, "report.sh", '#!/bin/sh\n[ "$1" = bound ] && env | grep -E "^(ip|hostname|bootfile|boot_file|siaddr|router|dns|mtu|opt[0-9]+)=" | sort\nexit 0\n', 0o755);
         });
 
         after(() => {
@@ -229,14 +264,14 @@ describe("edge-host dnsmasq config", () => {
             const extra = Object.entries(options).flatMap(([code, value]) => ["-x", `${code}:${value}`]);
             const r = run(
                 "ip",
-                ["netns", "exec", clientNs, "busybox", "udhcpc", "-i", clientIf, "-f", "-q", "-n", "-t", "3", "-T", "1", "-O", "bootfile", "-O", "mtu", "-B", "-s", path.join(work, "report.sh"), ...extra],
+                ["netns", "exec", clientNs, "busybox", "udhcpc", "-i", clientIf, "-f", "-q", "-n", "-t", "5", "-T", "1", "-O", "bootfile", "-O", "mtu", "-B", "-s", path.join(work, "report.sh"), ...extra],
                 { timeoutMs: 20_000 },
             );
             assert.equal(r.status, 0, `udhcpc got no lease:\n${r.stdout}${r.stderr}`);
             return Object.fromEntries(
                 r.stdout
                     .split("\n")
-                    .filter((l) => /^[a-z_]+=/.test(l))
+                    .filter((l) => /^[a-z_0-9]+=/.test(l))
                     .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
             );
         }
@@ -263,6 +298,24 @@ describe("edge-host dnsmasq config", () => {
                 const unknown = dhcp("52:54:00:00:09:99");
                 assert.match(unknown.ip, /^10\.0\.20\.(1[1-9]|[2-9]\d|1\d\d|200)$/);
                 assert.equal(unknown.hostname, undefined);
+            });
+        });
+
+        it("as a site serves Debian's iPXE: the firmware's answer carries the pin, the roots' URL and the user class it never asked for", async () => {
+            const conf = confFor({ ipxeUserClass: IPXE_USER_CLASS, announceUserClass: true, ipxeEfi: "snponly.efi", ipxeTrust: { fingerprints: GOOGLE_RUN_APP_TRUST.fingerprints, crossCertDir: "ipxe-roots" } });
+            await withDnsmasq(conf, () => {
+                // Firmware PXE: asks for neither 175 nor 77 (udhcpc's default request list).
+                const firmware = dhcp(knownMac, EFI_X64);
+                assert.equal(firmware.bootfile, "snponly.efi");
+                const opt175 = Buffer.from(firmware.opt175 ?? "", "hex");
+                const sub = new Map<number, Buffer>();
+                for (let i = 0; i + 2 <= opt175.length; i += 2 + opt175[i + 1]) sub.set(opt175[i], opt175.subarray(i + 2, i + 2 + opt175[i + 1]));
+                assert.equal(sub.get(90)?.toString("hex"), GOOGLE_RUN_APP_TRUST.fingerprints.join(""), "175.90 = the pinned fingerprints");
+                assert.equal(sub.get(93)?.toString(), "tftp://10.0.20.2/ipxe-roots");
+                assert.equal(Buffer.from(firmware.opt77 ?? "", "hex").toString(), IPXE_USER_CLASS);
+                // iPXE loaded from TFTP announces the class it found there, and gets the URL.
+                assert.equal(dhcp(knownMac, { ...IPXE, ...EFI_X64 }).bootfile, "snponly.efi", "an option ROM's iPXE loads the site's first");
+                assert.equal(dhcp(knownMac, { ...IPXE, ...EFI_X64, ...OUR_CLASS }).bootfile, BOOT_URL);
             });
         });
 

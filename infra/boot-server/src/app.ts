@@ -41,11 +41,19 @@ import rateLimit from "@fastify/rate-limit";
 import Fastify, { FastifyInstance } from "fastify";
 import { type ContextOptions, createHandlerContext } from "./http/context";
 import { handleError, handleNotFound } from "./http/errors";
-import { addResponseHeaders, hardenedServerOptions, limitHttpServer, rateLimitOptions, refuseEarly } from "./http/hardening";
+import {
+    addResponseHeaders,
+    hardenedServerOptions,
+    limitHttpServer,
+    rateLimitOptions,
+    refuseEarly,
+    type RequestLimiter,
+    requestLimiter,
+} from "./http/hardening";
 import { ROUTE_SHAPES, ROUTES } from "./http/routes";
 import { fastifyLogging, LogSink } from "./logger";
 
-export { BODY_LIMIT, MAX_HEADER_BYTES, MAX_HEADERS_COUNT, MAX_URL_LENGTH } from "./http/hardening";
+export { BODY_LIMIT, MAX_HEADER_BYTES, MAX_HEADERS_COUNT, MAX_PARAM_LENGTH, MAX_URL_LENGTH } from "./http/hardening";
 export type { ContextOptions } from "./http/context";
 
 export interface BuildAppOptions extends ContextOptions {
@@ -59,21 +67,24 @@ export interface BuildAppOptions extends ContextOptions {
  *
  * Only wiring: the handlers' shared context, then Fastify with its hardening, hooks, rate
  * limiter and error handlers, then the routing table (http/routes.ts). Order matters: the
- * rate limiter must be registered before the routes it applies to.
+ * rate-limit plugin must be registered before the hook that counts every request.
  */
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
     const ctx = createHandlerContext(opts);
 
-    const app = Fastify({ ...fastifyLogging(ctx.settings.logLevel, opts.logSink), ...hardenedServerOptions(ctx.settings) });
+    let limiter: RequestLimiter | undefined;
+    const sites = new Set(ctx.settings.sites.map((s) => s.name));
+    const app = Fastify({ ...fastifyLogging(ctx.settings.logLevel, opts.logSink, sites), ...hardenedServerOptions(ctx.settings, () => limiter) });
     limitHttpServer(app.server);
     for (const adjustment of ctx.baseConfigAdjustments) {
         app.log.warn({ event: "base_config_adjusted" }, adjustment);
     }
-    app.addHook("onRequest", refuseEarly(ROUTE_SHAPES));
-    app.addHook("onSend", addResponseHeaders);
     await app.register(rateLimit, rateLimitOptions(ctx.settings));
+    limiter = requestLimiter(app);
+    app.addHook("onRequest", refuseEarly(ROUTE_SHAPES, limiter));
+    app.addHook("onSend", addResponseHeaders);
     app.setErrorHandler(handleError);
-    app.setNotFoundHandler({ preHandler: app.rateLimit() }, handleNotFound);
+    app.setNotFoundHandler(handleNotFound);
 
     for (const { handle, ...route } of ROUTES) {
         app.route({ method: "GET", ...route, handler: (req, reply) => handle(ctx, req, reply) });

@@ -1,15 +1,20 @@
 /**
- * Inventory lookup: which configured machine a boot request describes. MAC, SMBIOS UUID and
- * serial are selectors, not credentials (all are spoofable); the site token and the single-use
- * ticket carry the trust. Identifiers that point at two machines, or contradict what the
- * inventory says about the matched machine, are refused rather than guessed at.
+ * Inventory lookup: which configured machine a boot request describes. Identifiers that point at
+ * two machines, contradict what the inventory says about the matched machine, or leave out one
+ * it records, are refused rather than guessed at.
+ *
+ * MAC and UUID are seen on the site's L2 (Ethernet frames; DHCP option 97 carries the SMBIOS
+ * UUID in clear), so they only select. The serial travels only inside HTTPS: a machine whose
+ * inventory entry records a serial the L2 never sees (the stack gives each VM a random one)
+ * cannot be impersonated by someone who only holds the site token and watches the wire.
  *
  * Matching rules:
  *  - a machine is a candidate when its MAC, its UUID (if the inventory has one) or its serial
  *    (if the inventory has one) equals the request's;
  *  - more than one candidate -> conflict;
- *  - the candidate's inventory UUID/serial must equal the request's when the request carries one
- *    (placeholder UUIDs and vendor placeholder serials count as absent);
+ *  - every identifier the inventory records for the candidate (UUID, serial) must be in the
+ *    request and equal (placeholder UUIDs and vendor placeholder serials count as absent, so
+ *    they are refused too);
  *  - a different MAC is fine when UUID or serial matched: the machine may boot from another NIC.
  */
 import type { BootMachine, BootSite } from "./settings";
@@ -93,12 +98,15 @@ export class Inventory {
             };
         }
         const [{ machine, matchedBy }] = [...candidates.values()];
-        if (id.uuid !== undefined && machine.uuid !== undefined && machine.uuid !== id.uuid) {
-            return { kind: "conflict", reason: "UUID differs from the inventory", machines: [machine.name] };
-        }
-        if (id.serial !== undefined && machine.serial !== undefined && machine.serial !== id.serial) {
-            return { kind: "conflict", reason: "serial differs from the inventory", machines: [machine.name] };
-        }
+        const contradiction = missingOrDifferent("UUID", machine.uuid, id.uuid) ?? missingOrDifferent("serial", machine.serial, id.serial);
+        if (contradiction !== undefined) return { kind: "conflict", reason: contradiction, machines: [machine.name] };
         return { kind: "known", machine, matchedBy };
     }
+}
+
+/** Why a presented identifier fails the one the inventory records, or undefined when it matches (or none is recorded). */
+function missingOrDifferent(what: "UUID" | "serial", recorded: string | undefined, presented: string | undefined): string | undefined {
+    if (recorded === undefined) return undefined;
+    if (presented === undefined) return `${what} missing from the request; the inventory records one`;
+    return presented === recorded ? undefined : `${what} differs from the inventory`;
 }

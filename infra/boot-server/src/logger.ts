@@ -2,7 +2,10 @@
  * Structured JSON logs (Fastify's pino), shaped for Cloud Logging (`severity`, `message`,
  * `time`), with secrets kept out by construction:
  *  - requests are logged as method + path only: never the query string (site tokens ride in it),
- *    never headers; config paths are logged as `/v1/config/[ticket]`;
+ *    never headers. The path is rebuilt from the matched route's template, never copied from
+ *    the request: tickets show as `[ticket]`, a site name only when it is a configured site, and
+ *    any path that matched no route (`//v1/config/<t>`, `/V1/...`, `;token=`, `/x/<token>`) as
+ *    `[unrouted]`, so no secret a client puts anywhere in a URL reaches a log line;
  *  - audit events carry only identifiers (site, machine, MAC, UUID, serial, ticket ref = first
  *    12 hex digits of the ticket's SHA-256, key id) and the request as above (method, masked
  *    path, source address);
@@ -25,7 +28,10 @@ export type AuditEvent =
     | "replay_refused" // ticket already used
     | "ticket_expired" // ticket past its TTL
     | "ticket_unknown" // no such ticket
-    | "key_mint_failed"; // backend could not mint a key; ticket released for a retry
+    | "key_mint_failed" // backend could not mint a key; ticket released for a retry
+    | "ticket_throttled" // a machine asked for tickets faster than machineTicketIntervalSeconds allows
+    | "admin_refused" // admin API: missing or wrong credential, or admin API off
+    | "admin_read"; // admin API: an operator listed machines
 
 export interface LogSink {
     write(line: string): void;
@@ -40,11 +46,41 @@ const SEVERITY: Record<string, string> = {
     fatal: "CRITICAL",
 };
 
-/** Path without its query string, with ticket segments masked. */
-export function loggablePath(url: string | undefined): string {
-    const raw = (url ?? "").split("?")[0].split("#")[0];
-    const path = raw.length > 200 ? `${raw.slice(0, 200)}...` : raw;
-    return path.replace(/^\/v1\/config\/[^/]*/, "/v1/config/[ticket]");
+/** What a log line may say about a request's path (see `loggablePath`). */
+export interface LoggableRequest {
+    /** The matched route's template (`/v1/sites/:site/boot.ipxe`); undefined when no route matched. */
+    routeOptions?: { url?: string };
+    /** Path parameters as parsed for that route. */
+    params?: unknown;
+}
+
+/** What each path parameter may show in a log line; anything else shows as `[param]`. */
+const PARAM_IN_LOG: Record<string, (value: string, sites: ReadonlySet<string>) => string> = {
+    ticket: () => "[ticket]",
+    // A site name nobody configured may be a token pasted in the wrong place.
+    site: (value, sites) => (sites.has(value) ? value : "[site]"),
+    mac: (value) => (/^[0-9A-Fa-f]{2}([-:])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}$/.test(value) ? value.toLowerCase() : "[mac]"),
+};
+
+/**
+ * The path a log line shows: the matched route's template with each parameter rendered by
+ * PARAM_IN_LOG, or `[unrouted]` when no route matched. Never the query string, never a byte the
+ * client chose outside a parameter that passed those checks.
+ */
+export function loggablePath(req: LoggableRequest, sites: ReadonlySet<string> = new Set()): string {
+    const template = req.routeOptions?.url;
+    if (template === undefined || template === "") return "[unrouted]";
+    const params = (req.params ?? {}) as Record<string, unknown>;
+    return template
+        .split("/")
+        .map((segment) => {
+            if (!segment.startsWith(":")) return segment;
+            const name = segment.slice(1);
+            const value = params[name];
+            const render = PARAM_IN_LOG[name];
+            return typeof value === "string" && render ? render(value, sites) : "[param]";
+        })
+        .join("/");
 }
 
 /** Fields pino removes wherever they appear one level down (belt and braces: we never log them). */
@@ -85,8 +121,11 @@ export function isoTimestamp(clock: () => number = Date.now): () => string {
     };
 }
 
-/** Fastify `logger` options: JSON lines to `sink` (default stdout). */
-export function loggerOptions(level: LogLevel, sink?: LogSink): NonNullable<FastifyServerOptions["logger"]> {
+/**
+ * Fastify `logger` options: JSON lines to `sink` (default stdout). `sites`: the configured site
+ * names, the only ones a request path in a log line may show.
+ */
+export function loggerOptions(level: LogLevel, sink?: LogSink, sites: ReadonlySet<string> = new Set()): NonNullable<FastifyServerOptions["logger"]> {
     return {
         level,
         messageKey: "message",
@@ -99,7 +138,7 @@ export function loggerOptions(level: LogLevel, sink?: LogSink): NonNullable<Fast
         serializers: {
             req: (req: FastifyRequest) => ({
                 method: req.method,
-                path: loggablePath(req.url),
+                path: loggablePath(req, sites),
                 remoteAddress: req.ip,
             }),
             res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
@@ -131,6 +170,6 @@ export class RequestLogController extends LogController {
 }
 
 /** The service's logging setup for a Fastify instance (also used by the benchmark's reference app). */
-export function fastifyLogging(level: LogLevel, sink?: LogSink): Pick<FastifyServerOptions, "logger" | "logController"> {
-    return { logger: loggerOptions(level, sink), logController: new RequestLogController() };
+export function fastifyLogging(level: LogLevel, sink?: LogSink, sites?: ReadonlySet<string>): Pick<FastifyServerOptions, "logger" | "logController"> {
+    return { logger: loggerOptions(level, sink, sites), logController: new RequestLogController() };
 }

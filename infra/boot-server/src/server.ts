@@ -20,7 +20,9 @@ Usage: node server.js            (or: npm run boot-server)
 
 Environment:
   BOOT_SETTINGS           JSON settings (inventory, boot assets, limits, key backend); see
-                          infra/boot-server/src/settings.ts (BootSettingsInput). Or BOOT_SETTINGS_FILE=<path>.
+                          BootSettingsInput in model/bootContract.ts. Or BOOT_SETTINGS_FILE=<path>.
+  BOOT_INVENTORY_FILE     path of a JSON file {"sites": [...]}: the inventory, instead of
+                          BOOT_SETTINGS.sites (what the stack deploys: inventory.json in the bundle)
   BOOT_BASE_CONFIG        secret: the cluster's Talos worker config (multi-document YAML).
                           Or BOOT_BASE_CONFIG_FILE=<path>.
   BOOT_SITE_TOKENS        secret: JSON {"<site>": "<token>"}; tokens 22-128 chars of A-Za-z0-9._~-
@@ -29,7 +31,14 @@ Environment:
   HEADSCALE_API_KEY       secret: Headscale API key (keyBackend.kind "headscale")
   BOOT_STATIC_KEYS        secret: JSON {"<machine>": "<auth key>"} (keyBackend.kind "static")
   BOOT_DATABASE_URL       secret: postgres://user:pass@host:5432/db; unset = embedded PGlite
+  BOOT_DATABASE_SCHEMA    PostgreSQL schema for the tables (default public)
+  BOOT_DATABASE_POOL_SIZE PostgreSQL connections per instance, 1..100 (default 10; one more is
+                          held for the instance's claim holder lock)
   BOOT_DATA_DIR           PGlite data directory; unset = in memory (records lost on exit)
+  BOOT_ADMIN_TOKEN        secret: bearer credential of the read-only admin API (/v1/admin/...);
+                          22-128 chars of A-Za-z0-9._~-, never a site token; unset = admin API off
+  BOOT_MACHINE_IDENTITIES secret: JSON {"<machine>": {"uuid": ..., "serial": ...}} merged into the
+                          inventory (the SMBIOS identity the stack gave each VM it creates)
   PORT                    listen port (default 8080)
   HOST                    listen address (default 0.0.0.0)
 
@@ -41,7 +50,14 @@ audit events carry an "event" field. Secrets never appear in them.
 const TICKET_RETENTION_MS = 24 * 3600 * 1000;
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 /** Cloud Run allows 10 s between SIGTERM and SIGKILL. */
-const SHUTDOWN_GRACE_MS = 9000;
+export const CLOUD_RUN_SIGTERM_GRACE_MS = 10_000;
+/**
+ * In-flight requests get this long after SIGTERM, then the process exits by itself. A config
+ * fetch needs at most MINT_BUDGET_MS for its key plus a few store calls, so it completes (or is
+ * answered 503 with its claim released) in time; whatever is still open at the deadline is
+ * recovered by the claim's holder check on the next fetch (http/config.ts).
+ */
+export const SHUTDOWN_GRACE_MS = 9000;
 
 function logLine(severity: "INFO" | "WARNING" | "ERROR", message: string, fields: Record<string, unknown> = {}): void {
     process.stdout.write(
@@ -77,13 +93,15 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         keyBackend: settings.keyBackend.kind,
         store: secrets.databaseUrl ? "postgres" : runtime.dataDir ? "pglite-disk" : "pglite-memory",
         publicUrl: settings.publicUrl ?? "(derived from requests)",
+        adminApi: secrets.adminToken !== undefined ? "on" : "off (BOOT_ADMIN_TOKEN unset)",
     });
 
     if (settings.keyBackend.kind === "static") {
         const keyed = new Set(Object.keys(secrets.keys.staticKeys ?? {}));
         const missing = settings.sites.flatMap((s) => s.machines.map((m) => m.name)).filter((m) => !keyed.has(m));
         if (missing.length > 0) {
-            logLine("WARNING", "machines without a key in BOOT_STATIC_KEYS cannot enroll", { machines: missing });
+            // Named up to a point: one log line, whatever the inventory's size.
+            logLine("WARNING", "machines without a key in BOOT_STATIC_KEYS cannot enroll", { count: missing.length, machines: missing.slice(0, 50) });
         }
     }
 
@@ -91,6 +109,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     logLine("INFO", "opening store");
     const store: BootStore = await createStore({
         databaseUrl: secrets.databaseUrl,
+        databaseSchema: runtime.databaseSchema,
+        databasePoolSize: runtime.databasePoolSize,
         dataDir: runtime.dataDir,
         onError: (err) => logLine("ERROR", "database connection error", { error: err.message }),
     });
@@ -102,6 +122,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         await store.close().catch(() => undefined);
         throw err;
     }
+    logLine("INFO", "ready", {
+        machines: settings.sites.reduce((n, s) => n + s.machines.length, 0),
+        // From process start (Node's own clock), so it includes loading the bundle.
+        startupMs: Math.round(process.uptime() * 1000),
+    });
 
     const purge = setInterval(() => {
         store
@@ -122,15 +147,18 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
             process.exit(1);
         }, SHUTDOWN_GRACE_MS);
         force.unref();
+        // Every request has been answered and every claim completed or released once the store
+        // has closed; a key mint abandoned past its budget may still hold a socket, and is not
+        // waited for (its key is never served).
         app.close()
             .then(() => store.close())
             .then(() => {
                 app.log.info("stopped");
-                process.exitCode = 0;
+                process.exit(0);
             })
             .catch((err: Error) => {
                 app.log.error({ err: { message: err.message } }, "error during shutdown");
-                process.exitCode = 1;
+                process.exit(1);
             });
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));

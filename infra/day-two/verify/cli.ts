@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { withCredentialDir } from "../credentials";
-import { goDurationMs } from "../durations";
+import { goDurationMs } from "../../../model/durations";
 import { Exec, spawnExec, ToolError } from "../exec";
 import { KubeCtl } from "../kubectl";
 import { formatTable, runVerification } from "./suite";

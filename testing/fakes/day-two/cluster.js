@@ -12,7 +12,8 @@
  *   etcdMembers: [{ id, hostname }]
  *   apiServerVersion, apiServerReady
  *   fail: { upgrade: [address], rollback: [address], etcdUnhealthyAfterUpgrade: [address],
- *           drain: [name], reset: [address], upgradeK8s: bool }
+ *           drain: [name], reset: [address], upgradeK8s: bool,
+ *           readPartial: [address] (a read that prints part of the config, then fails) }
  *   upgradeDelayMs
  *   network: { brokenPairs: [[nodeA, nodeB]], dnsBroken, egressBroken: [node], resolveBroken: [node] }
  *   namespaces: [name], pods: [{ namespace, name, nodeName, podIp }], services: { "ns/name": ip }

@@ -48,6 +48,8 @@ export interface FakeState {
         drain?: string[];
         reset?: string[];
         upgradeK8s?: boolean;
+        /** `read` of the machine config prints part of it, then fails. */
+        readPartial?: string[];
     };
     upgradeDelayMs?: number;
     network?: { brokenPairs?: [string, string][]; dnsBroken?: boolean; egressBroken?: string[]; resolveBroken?: string[] };

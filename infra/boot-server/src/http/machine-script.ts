@@ -19,6 +19,7 @@ import { sendError } from "./errors";
 import { audit, authorise, baseUrlFor } from "./request";
 import { defineRoute } from "./route";
 import { MachineQuery, machineQuerySchema, SiteParams, siteParamsSchema } from "./schemas";
+import { refuseThrottled } from "./ticket-throttle";
 
 type MachineScriptRequest = FastifyRequest<{ Params: SiteParams; Querystring: MachineQuery }>;
 type KnownMachine = Extract<LookupResult, { kind: "known" }>;
@@ -66,6 +67,8 @@ export async function handleMachineScript(ctx: HandlerContext, req: MachineScrip
     const tid = ticketId(ticket);
     const issuedAt = ctx.now();
     const expiresAt = new Date(issuedAt.getTime() + ctx.settings.ticketTtlSeconds * 1000);
+    const throttle = ctx.ticketThrottle.take(site, machine.name, issuedAt);
+    if (!throttle.allowed) return refuseThrottled(req, reply, { ...seen, machine: machine.name }, throttle.retryAfterSeconds);
     let issued: IssueResult;
     try {
         issued = await ctx.store.createTicket({
@@ -83,10 +86,12 @@ export async function handleMachineScript(ctx: HandlerContext, req: MachineScrip
             enrollment: machine.enrollment,
         });
     } catch (err) {
+        ctx.ticketThrottle.refund(site, machine.name);
         req.log.error({ err: { message: (err as Error).message } }, "store failed issuing a ticket");
         return sendError(reply, 503, "store_unavailable");
     }
     if (issued.status === "enrolled") {
+        ctx.ticketThrottle.refund(site, machine.name);
         return localBoot(ctx.enrolled.remember(site, machine.name, machine.enrollment, issued.enrolledAt.toISOString(), issued.ticketRef));
     }
     const script = renderMachineBootScript({

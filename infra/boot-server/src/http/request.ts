@@ -27,15 +27,17 @@ export function baseUrlFor(settings: BootSettings, req: FastifyRequest): string 
  * token and an unknown site get the same answer; only the audit line tells them apart.
  */
 export function authorise(ctx: HandlerContext, req: FastifyRequest<{ Params: SiteParams; Querystring: TokenQuery }>, reply: FastifyReply): boolean {
-    const { site } = req.params;
+    const known = ctx.inventory.hasSite(req.params.site);
+    // A site name nobody configured may be a token pasted into the wrong place: not logged.
+    const site = known ? req.params.site : "[unknown]";
     const token = req.query.token;
     if (token === undefined || token === "") {
         audit(req, "token_refused", { site, reason: "missing" }, "site token missing");
         sendError(reply, 401, "token_required");
         return false;
     }
-    if (!secretMatchesDigest(token, ctx.siteTokenDigests.get(site))) {
-        audit(req, "token_refused", { site, reason: ctx.inventory.hasSite(site) ? "mismatch" : "unknown_site" }, "site token refused");
+    if (!secretMatchesDigest(token, ctx.siteTokenDigests.get(req.params.site))) {
+        audit(req, "token_refused", { site, reason: known ? "mismatch" : "unknown_site" }, "site token refused");
         sendError(reply, 403, "forbidden");
         return false;
     }

@@ -11,9 +11,9 @@
 import { DNS_LABEL, IPXE_ARCHES, IPXE_PLATFORMS, IpxeArch, SERIAL, SITE_TOKEN_CHARS, TICKET } from "../formats";
 
 /** Query parameters the API documents; a validation error about anything else names no field. */
-export const KNOWN_QUERY_FIELDS = ["token", "mac", "uuid", "serial", "arch", "platform"];
+export const KNOWN_QUERY_FIELDS = ["token", "mac", "uuid", "serial", "arch", "platform", "site"];
 /** Path parameters the API documents. */
-export const KNOWN_PATH_PARAMS = ["site", "ticket"];
+export const KNOWN_PATH_PARAMS = ["site", "ticket", "mac"];
 
 export interface SiteParams {
     site: string;
@@ -70,3 +70,23 @@ export const ticketParamsSchema = {
 
 /** No query parameters at all. */
 export const emptyQuerySchema = { type: "object", additionalProperties: false };
+
+/** Admin lists: an optional `site` to narrow them to one site. */
+export interface AdminListQuery {
+    site?: string;
+}
+export const adminListQuerySchema = {
+    type: "object",
+    properties: { site: { type: "string", maxLength: 63, pattern: DNS_LABEL.source } },
+    additionalProperties: false,
+} as const;
+
+/** Admin machine view: `:mac` in colon or hyphen form, any case. */
+export interface AdminMacParams {
+    mac: string;
+}
+export const adminMacParamsSchema = {
+    type: "object",
+    properties: { mac: { type: "string", maxLength: 17, pattern: "^[0-9A-Fa-f]{2}([-:])[0-9A-Fa-f]{2}(\\1[0-9A-Fa-f]{2}){4}$" } },
+    required: ["mac"],
+} as const;

@@ -3,6 +3,9 @@
  * read once at start-up. Secret values are never quoted back in an error.
  *
  *   BOOT_SETTINGS          JSON `BootSettingsInput` (required; or BOOT_SETTINGS_FILE = path to it)
+ *   BOOT_INVENTORY_FILE    path of a JSON file {"sites": [...]}: the inventory, instead of
+ *                          BOOT_SETTINGS.sites (the stack ships it inside the source bundle;
+ *                          Cloud Run caps one environment variable at 32 KiB)
  *   BOOT_BASE_CONFIG       secret: the cluster's Talos worker config, multi-document YAML
  *                          (required; or BOOT_BASE_CONFIG_FILE = path to it)
  *   BOOT_SITE_TOKENS       secret: JSON object site name -> site token (one per site)
@@ -11,15 +14,27 @@
  *   HEADSCALE_API_KEY      secret: Headscale API key              (keyBackend.kind "headscale")
  *   BOOT_STATIC_KEYS       secret: JSON object machine -> auth key (keyBackend.kind "static")
  *   BOOT_DATABASE_URL      secret: postgres:// URL; absent = embedded PGlite
+ *   BOOT_DATABASE_SCHEMA   PostgreSQL schema for the tables, default "public"
+ *   BOOT_DATABASE_POOL_SIZE  PostgreSQL connections per instance (1..100, default 10), plus one
+ *                          for the instance's claim holder lock
  *   BOOT_DATA_DIR          PGlite data directory; absent = in memory (lost on restart)
+ *   BOOT_ADMIN_TOKEN       secret: bearer credential of the admin API; absent = admin API off
+ *   BOOT_MACHINE_IDENTITIES secret: JSON {"<machine>": {"uuid", "serial"}} merged into the
+ *                          inventory (the SMBIOS identity the graph gave each VM)
  *   PORT                   listen port, default 8080 (Cloud Run sets it)
  *   HOST                   listen address, default 0.0.0.0
  */
 import * as fs from "node:fs";
 import { SITE_TOKEN, SITE_TOKEN_MAX_LENGTH, SITE_TOKEN_MIN_LENGTH } from "../../../../model/identity";
 import { isObj } from "../../../../model/readers";
+import { parseAdminToken } from "./admin";
+import { withMachineIdentities } from "./identities";
 import { parseBootSettings } from "./parse";
+import { readInventoryFile } from "./inventory-file";
 import { BootRuntime, BootSecrets, BootSettings, BootSite, DEFAULTS, SettingsError } from "./types";
+
+/** PostgreSQL schema names the service accepts (unquoted identifiers; the store interpolates it). */
+const DATABASE_SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function show(v: unknown): string {
     const s = JSON.stringify(v);
@@ -123,7 +138,9 @@ export function loadBootEnvironment(env: NodeJS.ProcessEnv = process.env): {
         // Not secret, so the parser's position hint may be shown.
         throw new SettingsError([`BOOT_SETTINGS: is not valid JSON (${(err as Error).message})`]);
     }
-    const settings = parseBootSettings(raw);
+    const inventoryFile = env.BOOT_INVENTORY_FILE === undefined || env.BOOT_INVENTORY_FILE === "" ? undefined : env.BOOT_INVENTORY_FILE;
+    const parsed = inventoryFile === undefined ? parseBootSettings(raw) : readInventoryFile(inventoryFile, raw);
+    const settings = { ...parsed, sites: withMachineIdentities(parsed.sites, env.BOOT_MACHINE_IDENTITIES) };
 
     const baseConfig = readVarOrFile(env, "BOOT_BASE_CONFIG");
     if (baseConfig === undefined || baseConfig.trim() === "") {
@@ -131,9 +148,11 @@ export function loadBootEnvironment(env: NodeJS.ProcessEnv = process.env): {
             "BOOT_BASE_CONFIG: is required: the cluster's Talos worker config (multi-document YAML), or BOOT_BASE_CONFIG_FILE=<path>",
         ]);
     }
+    const siteTokens = parseSiteTokens(env.BOOT_SITE_TOKENS, settings.sites);
     const secrets: BootSecrets = {
         baseConfig,
-        siteTokens: parseSiteTokens(env.BOOT_SITE_TOKENS, settings.sites),
+        siteTokens,
+        adminToken: parseAdminToken(env.BOOT_ADMIN_TOKEN, siteTokens),
         keys: {
             tsOauthClientId: optionalSecret(env, "TS_OAUTH_CLIENT_ID"),
             tsOauthClientSecret: optionalSecret(env, "TS_OAUTH_CLIENT_SECRET"),
@@ -154,6 +173,17 @@ export function loadBootEnvironment(env: NodeJS.ProcessEnv = process.env): {
     }
     const host = env.HOST !== undefined && env.HOST !== "" ? env.HOST : DEFAULTS.host;
     const dataDir = env.BOOT_DATA_DIR !== undefined && env.BOOT_DATA_DIR !== "" ? env.BOOT_DATA_DIR : undefined;
+    const databaseSchema = env.BOOT_DATABASE_SCHEMA === undefined || env.BOOT_DATABASE_SCHEMA === "" ? undefined : env.BOOT_DATABASE_SCHEMA;
+    if (databaseSchema !== undefined && !DATABASE_SCHEMA.test(databaseSchema)) {
+        problems.push(`BOOT_DATABASE_SCHEMA: ${show(databaseSchema)} is not a schema name; use lower-case letters, digits and _ (at most 63), starting with a letter or _`);
+    }
+    let databasePoolSize: number | undefined;
+    if (env.BOOT_DATABASE_POOL_SIZE !== undefined && env.BOOT_DATABASE_POOL_SIZE !== "") {
+        databasePoolSize = Number(env.BOOT_DATABASE_POOL_SIZE);
+        if (!/^[0-9]{1,3}$/.test(env.BOOT_DATABASE_POOL_SIZE) || databasePoolSize < 1 || databasePoolSize > 100) {
+            problems.push(`BOOT_DATABASE_POOL_SIZE: must be a whole number of connections 1..100 (got ${show(env.BOOT_DATABASE_POOL_SIZE)})`);
+        }
+    }
     if (problems.length > 0) throw new SettingsError(problems);
-    return { settings, secrets, runtime: { port, host, dataDir } };
+    return { settings, secrets, runtime: { port, host, dataDir, databaseSchema, databasePoolSize } };
 }

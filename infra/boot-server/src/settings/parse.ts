@@ -18,6 +18,7 @@ const SETTINGS_KEYS = [
     "trustedProxyHops",
     "ticketTtlSeconds",
     "rateLimitPerMinute",
+    "machineTicketIntervalSeconds",
     "unknownMachineRetrySeconds",
     "chainAttempts",
     "chainRetryDelaySeconds",
@@ -97,6 +98,7 @@ export function parseBootSettings(raw: unknown, variable = "BOOT_SETTINGS"): Boo
         trustedProxyHops: int("trustedProxyHops", 0, 10, DEFAULTS.trustedProxyHops),
         ticketTtlSeconds: int("ticketTtlSeconds", 60, 3600, DEFAULTS.ticketTtlSeconds),
         rateLimitPerMinute: int("rateLimitPerMinute", 1, 100_000, DEFAULTS.rateLimitPerMinute),
+        machineTicketIntervalSeconds: int("machineTicketIntervalSeconds", 1, 3600, DEFAULTS.machineTicketIntervalSeconds),
         unknownMachineRetrySeconds: int("unknownMachineRetrySeconds", 5, 3600, DEFAULTS.unknownMachineRetrySeconds),
         chainAttempts: int("chainAttempts", 1, 100, DEFAULTS.chainAttempts),
         chainRetryDelaySeconds: int("chainRetryDelaySeconds", 1, 300, DEFAULTS.chainRetryDelaySeconds),
@@ -184,6 +186,8 @@ function parseSites(p: Problems, o: Obj, root: string, assets: BootSettings["ass
     const sites: BootSite[] = [];
     const siteNames = new Set<string>();
     const machineNames = new Map<string, string>();
+    // Identifiers are unique across sites, as the stack config requires: a machine is in one place.
+    const seen = { mac: new Map<string, string>(), uuid: new Map<string, string>(), serial: new Map<string, string>() };
     o.sites.forEach((rawSite, si) => {
         const at = item(path, si);
         const site = asObject(p, at, rawSite, 'write each site as {"name": ..., "machines": [...]}');
@@ -200,7 +204,6 @@ function parseSites(p: Problems, o: Obj, root: string, assets: BootSettings["ass
             return;
         }
         const machines: BootMachine[] = [];
-        const seen = { mac: new Map<string, string>(), uuid: new Map<string, string>(), serial: new Map<string, string>() };
         site.machines.forEach((m, mi) => {
             const mp = item(machinesPath, mi);
             const machine = parseEdgeMachine(p, m, mp, "service", name);

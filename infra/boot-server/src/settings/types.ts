@@ -34,6 +34,7 @@ export interface BootSettings {
     trustedProxyHops: number;
     ticketTtlSeconds: number;
     rateLimitPerMinute: number;
+    machineTicketIntervalSeconds: number;
     unknownMachineRetrySeconds: number;
     chainAttempts: number;
     chainRetryDelaySeconds: number;
@@ -58,6 +59,8 @@ export interface BootSecrets {
     keys: KeySecrets;
     /** BOOT_DATABASE_URL; undefined = embedded PGlite. */
     databaseUrl?: string;
+    /** BOOT_ADMIN_TOKEN: bearer credential of the admin API; undefined = admin API off. */
+    adminToken?: string;
 }
 
 /** Process-level options from the environment. */
@@ -68,12 +71,17 @@ export interface BootRuntime {
     host: string;
     /** BOOT_DATA_DIR: PGlite data directory; undefined = in-memory PGlite. Ignored with BOOT_DATABASE_URL. */
     dataDir?: string;
+    /** BOOT_DATABASE_SCHEMA: PostgreSQL schema for the tables; undefined = "public". */
+    databaseSchema?: string;
+    /** BOOT_DATABASE_POOL_SIZE: PostgreSQL connections per instance; undefined = 10. */
+    databasePoolSize?: number;
 }
 
 export const DEFAULTS = {
-    trustedProxyHops: 1,
+    trustedProxyHops: 0,
     ticketTtlSeconds: 900,
     rateLimitPerMinute: 120,
+    machineTicketIntervalSeconds: 60,
     unknownMachineRetrySeconds: 30,
     chainAttempts: 10,
     chainRetryDelaySeconds: 10,

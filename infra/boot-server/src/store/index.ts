@@ -1,6 +1,7 @@
 /**
- * Store selection: PostgreSQL when a database URL is given (required for more than one
- * instance), otherwise embedded PGlite (in memory, or on disk at `dataDir`).
+ * Store selection: PostgreSQL when a database URL is given (what the stack deploys: Cloud SQL,
+ * decision 0008), otherwise embedded PGlite (in memory, or on disk at `dataDir`) for local runs
+ * and the lab.
  */
 import { createPgliteStore } from "./pglite";
 import { createPostgresStore } from "./postgres";
@@ -9,15 +10,24 @@ import type { BootStore } from "./types";
 export type { BootStore } from "./types";
 export * from "./types";
 export { createPgliteStore } from "./pglite";
-export { createPostgresStore } from "./postgres";
+export { createPostgresStore, SCHEMA_NAME } from "./postgres";
 
 export async function createStore(opts: {
     databaseUrl?: string;
+    /** PostgreSQL schema for the tables; default "public". */
+    databaseSchema?: string;
+    /** PostgreSQL pool size; default 10. */
+    databasePoolSize?: number;
     dataDir?: string;
     onError?: (err: Error) => void;
 }): Promise<BootStore> {
     if (opts.databaseUrl !== undefined) {
-        return createPostgresStore({ connectionString: opts.databaseUrl, onError: opts.onError });
+        return createPostgresStore({
+            connectionString: opts.databaseUrl,
+            schema: opts.databaseSchema,
+            maxConnections: opts.databasePoolSize,
+            onError: opts.onError,
+        });
     }
     return createPgliteStore({ dataDir: opts.dataDir });
 }

@@ -1,10 +1,12 @@
 /**
- * Embedded store: PGlite (PostgreSQL compiled to WebAssembly) in the service's own process.
- * Needs no server, runs the same SQL as PostgreSQL, and serialises every statement (one
- * connection), which is what makes a single instance's ticket consume atomic. In memory by
- * default; give `dataDir` to keep records across restarts on local disk. Not for several
- * instances: each would have its own database.
+ * Embedded store: PGlite (PostgreSQL compiled to WebAssembly) in the service's own process, for
+ * local runs and the lab. Needs no server, runs the same SQL as PostgreSQL, and serialises every
+ * statement (one connection), which is what makes a single instance's ticket claim atomic. In
+ * memory by default; give `dataDir` to keep records across restarts on local disk. Not for
+ * several instances (each would have its own database), and not what the stack deploys: a
+ * Cloud Run instance's disk is gone with the instance (decision 0008).
  */
+import * as crypto from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import { SqlBootStore, SqlExecutor } from "./sql";
 
@@ -25,7 +27,9 @@ export async function createPgliteStore(opts: { dataDir?: string } = {}): Promis
             await db.close();
         },
     };
-    const store = new SqlBootStore("pglite", executor);
+    // Only one process opens a PGlite database, so claims by any other holder number were made
+    // by a process that has exited: they are free to claim again.
+    const store = new SqlBootStore("pglite", executor, { holder: crypto.randomInt(1, 2 ** 31 - 1), sessionLocks: false });
     await store.migrate();
     return store;
 }

@@ -1,9 +1,10 @@
 /**
- * PostgreSQL store for deployments with more than one instance (Cloud SQL or any server):
- * every instance sees the same tickets, so single use holds across instances, and enrollment
- * records outlive restarts and revisions.
+ * PostgreSQL store: what the stack deploys (Cloud SQL), and what several instances share. Every
+ * instance sees the same tickets, so single use holds across instances, and claims, enrollment
+ * records and pending machines outlive crashes, restarts and revisions.
  */
 import { Pool, PoolConfig } from "pg";
+import { HolderLock } from "./holder";
 import { SqlBootStore, SqlExecutor } from "./sql";
 
 export interface PostgresStoreOptions {
@@ -11,13 +12,13 @@ export interface PostgresStoreOptions {
     connectionString: string;
     /** Schema to keep the tables in; created if missing. Default "public". Tests use a throwaway one. */
     schema?: string;
-    /** Pool size. Default 10. */
+    /** Pool size. Default 10. Each store also holds one more connection for its claim holder lock. */
     maxConnections?: number;
     /** Called with pool errors on idle connections (which would otherwise crash the process). */
     onError?: (err: Error) => void;
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function createPostgresStore(opts: PostgresStoreOptions): Promise<SqlBootStore> {
     const schema = opts.schema ?? "public";
@@ -32,8 +33,10 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
         application_name: "talos-boot-server",
         options: `-c search_path=${schema}`,
     };
+    const onError = (err: Error): void => opts.onError?.(err);
     const pool = new Pool(config);
-    pool.on("error", (err) => opts.onError?.(err));
+    pool.on("error", onError);
+    let holderLock: HolderLock | undefined;
     const executor: SqlExecutor = {
         async query(text, params = []) {
             const result = await pool.query(text, [...params]);
@@ -55,15 +58,18 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
             }
         },
         async close() {
+            await holderLock?.close();
             await pool.end();
         },
     };
-    const store = new SqlBootStore("postgres", executor);
     try {
+        holderLock = await HolderLock.acquire({ ...config, application_name: "talos-boot-server holder" }, onError);
+        const store = new SqlBootStore("postgres", executor, { holder: holderLock.holder, sessionLocks: true });
         await store.migrate();
+        return store;
     } catch (err) {
+        await holderLock?.close();
         await pool.end().catch(() => undefined);
         throw err;
     }
-    return store;
 }

@@ -9,8 +9,22 @@
 /** Arbitrary constant naming the advisory lock that serialises schema setup. */
 export const SCHEMA_LOCK_ID = 7_411_203_915;
 
-/** First key of the per-machine advisory locks that serialise ticket consumes (second key: a hash of site/machine). */
+/** First key of the per-machine advisory locks that serialise ticket claims (second key: a hash of site/machine). */
 export const CONSUME_LOCK_CLASS = 7411;
+
+/**
+ * First key of the session advisory lock each PostgreSQL store holds for as long as its process
+ * lives (second key: the store's claim holder number). A claim whose holder's lock can be taken
+ * belongs to a process that is gone: PostgreSQL drops a session's locks when its connection closes.
+ */
+export const HOLDER_LOCK_CLASS = 7412;
+
+/**
+ * How long a claimed ticket stays valid for re-presentation, from its last claim: Talos retries
+ * the same config URL for up to 3 h (ConfigLoadTimeout), so a fetch whose serving process died
+ * can still succeed on any of those retries.
+ */
+export const CLAIMED_TICKET_KEEP_SECONDS = 3 * 3600;
 
 /**
  * Bumped when a statement below changes meaning; recorded in boot_schema.
@@ -19,8 +33,15 @@ export const CONSUME_LOCK_CLASS = 7411;
  *      existing rows become generation 1); partial indexes for superseding live tickets and
  *      finding consumed ones; index for "is this machine enrolled for this generation";
  *      functions boot_issue_ticket and boot_consume_ticket
+ *   3  two-step redemption: a ticket is claimed (claimed_until, claim_holder, claims) while its
+ *      config is minted and sent, and marked used (consumed_at) together with its enrollment
+ *      record only once the config has been written out (boot_claim_ticket,
+ *      boot_complete_claim); a claim whose process died can be claimed again. Version-2 tickets
+ *      consumed without an enrollment record (their process died mid-fetch) become such lapsed
+ *      claims once, at the upgrade. boot_consume_ticket is left in place for a version-2
+ *      revision still draining during the rollout.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS boot_schema (
@@ -167,6 +188,145 @@ BEGIN
     arch := t.arch; platform := t.platform; source_ip := t.source_ip; created_at := t.created_at;
     expires_at := t.expires_at; consumed_at := t.consumed_at; enrollment := t.enrollment;
     RETURN NEXT;
+END
+$fn$;
+
+-- Version 3: claims. claimed_until = end of the claim's lease; claim_holder = the claiming
+-- store's holder number (HOLDER_LOCK_CLASS); claims = how often the ticket has been claimed, which
+-- also tells one claim from the next (release and completion name the claim they end).
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS claimed_until timestamptz;
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS claim_holder integer;
+ALTER TABLE tickets ADD COLUMN IF NOT EXISTS claims integer NOT NULL DEFAULT 0;
+-- Another ticket of the same machine and generation being served blocks a claim: find claimed rows by machine.
+CREATE INDEX IF NOT EXISTS tickets_claimed_by_machine ON tickets (site, machine, enrollment)
+    WHERE claimed_until IS NOT NULL AND consumed_at IS NULL;
+
+-- Once, when a version-2 database is upgraded: a ticket consumed without an enrollment record
+-- was being served by a process that died (version 2 marked it used before minting). It becomes
+-- a lapsed claim, so the stranded machine's next retry of the same URL is served.
+DO $upgrade$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM boot_schema WHERE version >= 3) THEN
+        UPDATE tickets t
+           SET claimed_until = t.consumed_at, claims = 1, consumed_at = NULL,
+               expires_at = GREATEST(t.expires_at, t.consumed_at + make_interval(secs => ${CLAIMED_TICKET_KEEP_SECONDS}))
+         WHERE t.consumed_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM enrollments e
+                            WHERE e.site = t.site AND e.machine = t.machine AND e.enrollment = t.enrollment
+                              AND e.ticket_ref = left(t.id, 12));
+    END IF;
+END
+$upgrade$;
+
+-- Whether the store that holds a claim is still running. Its own claims are (p_self); with
+-- PostgreSQL (p_session_locks) every store holds HOLDER_LOCK_CLASS/<holder> on a session of its
+-- own, which the server releases when that process's connection closes, so being able to take
+-- the lock means the holder is gone (taken for this transaction only). With the embedded store
+-- only one process opens the database, so every other holder is a process that has exited.
+CREATE OR REPLACE FUNCTION boot_holder_alive(p_holder integer, p_self integer, p_session_locks boolean)
+RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF p_holder IS NULL THEN
+        RETURN false;
+    ELSIF p_holder = p_self THEN
+        RETURN true;
+    ELSIF NOT p_session_locks THEN
+        RETURN false;
+    END IF;
+    RETURN NOT pg_try_advisory_xact_lock(${HOLDER_LOCK_CLASS}, p_holder);
+END
+$fn$;
+
+-- Claims a ticket for serving its config: first step of the two-step redemption. Statuses:
+--   used      a config was served for it (consumed_at)
+--   in_use    another request holds a live claim on it (lease running, holder alive)
+--   expired   past expires_at (TTL, superseded, or the claimed-ticket keep ran out)
+--   enrolled  its machine and generation has an enrollment record, or another ticket of that
+--             generation is used or held by a live claim
+--   claimed   this call claimed it: lease until p_lease_until, held by p_self, and kept valid at
+--             least until p_keep_until, so Talos's retries of the same URL can be served again if
+--             this claim's process dies; claims = this claim's number
+-- Claims of one machine are serialised by a transaction-scoped advisory lock (across instances
+-- on PostgreSQL); the UPDATE is conditional on the claim count read under that lock, so two
+-- callers can never both claim.
+CREATE OR REPLACE FUNCTION boot_claim_ticket(p_id text, p_now timestamptz, p_lease_until timestamptz,
+                                             p_keep_until timestamptz, p_self integer, p_session_locks boolean)
+RETURNS TABLE (status text, id text, site text, machine text, mac text, uuid text, serial text, arch text,
+               platform text, source_ip text, created_at timestamptz, expires_at timestamptz,
+               consumed_at timestamptz, enrollment integer, claimed_until timestamptz, claims integer)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+    t tickets%ROWTYPE;
+BEGIN
+    SELECT u.* INTO t FROM tickets u WHERE u.id = p_id;
+    IF NOT FOUND THEN
+        status := 'unknown';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock(${CONSUME_LOCK_CLASS}, hashtext(t.site || '/' || t.machine));
+    -- Re-read after the lock: a claim that held it has committed by now.
+    SELECT u.* INTO t FROM tickets u WHERE u.id = p_id;
+    IF t.consumed_at IS NOT NULL THEN
+        status := 'used';
+    ELSIF t.claimed_until > p_now AND boot_holder_alive(t.claim_holder, p_self, p_session_locks) THEN
+        status := 'in_use';
+    ELSIF t.expires_at <= p_now THEN
+        status := 'expired';
+    ELSIF EXISTS (SELECT 1 FROM enrollments e
+                   WHERE e.site = t.site AND e.machine = t.machine AND e.enrollment = t.enrollment)
+       OR EXISTS (SELECT 1 FROM tickets o
+                   WHERE o.site = t.site AND o.machine = t.machine AND o.enrollment = t.enrollment
+                     AND o.consumed_at IS NOT NULL AND o.id <> t.id)
+       OR EXISTS (SELECT 1 FROM tickets o
+                   WHERE o.site = t.site AND o.machine = t.machine AND o.enrollment = t.enrollment
+                     AND o.claimed_until > p_now AND o.consumed_at IS NULL AND o.id <> t.id
+                     AND boot_holder_alive(o.claim_holder, p_self, p_session_locks)) THEN
+        status := 'enrolled';
+    ELSE
+        UPDATE tickets u
+           SET claimed_until = p_lease_until, claim_holder = p_self, claims = u.claims + 1,
+               expires_at = GREATEST(u.expires_at, p_keep_until)
+         WHERE u.id = p_id AND u.consumed_at IS NULL AND u.claims = t.claims
+        RETURNING u.* INTO t;
+        IF FOUND THEN
+            status := 'claimed';
+        ELSE
+            status := 'in_use';
+            SELECT u.* INTO t FROM tickets u WHERE u.id = p_id;
+        END IF;
+    END IF;
+    id := t.id; site := t.site; machine := t.machine; mac := t.mac; uuid := t.uuid; serial := t.serial;
+    arch := t.arch; platform := t.platform; source_ip := t.source_ip; created_at := t.created_at;
+    expires_at := t.expires_at; consumed_at := t.consumed_at; enrollment := t.enrollment;
+    claimed_until := t.claimed_until; claims := t.claims;
+    RETURN NEXT;
+END
+$fn$;
+
+-- Second step, after the config has been written out: marks the ticket used and records the
+-- enrollment, atomically. The record is written whatever the ticket's state, because the config
+-- has been delivered; first_use says whether this call marked the ticket used (false: another
+-- claim's config was recorded first, after this claim had lapsed), and claims whether the ticket
+-- was claimed again meanwhile.
+CREATE OR REPLACE FUNCTION boot_complete_claim(
+    p_id text, p_claim integer, p_ticket_ref text, p_site text, p_machine text, p_mac text, p_uuid text,
+    p_serial text, p_source_ip text, p_key_backend text, p_key_id text, p_key_expires_at text,
+    p_config_sha256 text, p_served_at timestamptz, p_enrollment integer,
+    OUT first_use boolean, OUT claims integer)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+BEGIN
+    UPDATE tickets u SET consumed_at = p_served_at, claimed_until = NULL
+     WHERE u.id = p_id AND u.consumed_at IS NULL;
+    first_use := FOUND;
+    SELECT u.claims INTO claims FROM tickets u WHERE u.id = p_id;
+    INSERT INTO enrollments (ticket_ref, site, machine, mac, uuid, serial, source_ip, key_backend, key_id,
+                             key_expires_at, config_sha256, served_at, enrollment)
+    VALUES (p_ticket_ref, p_site, p_machine, p_mac, p_uuid, p_serial, p_source_ip, p_key_backend, p_key_id,
+            p_key_expires_at, p_config_sha256, p_served_at, p_enrollment);
 END
 $fn$;
 

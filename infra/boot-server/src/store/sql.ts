@@ -2,10 +2,13 @@
  * The store's SQL, shared by both backends: they differ only in how a statement reaches
  * PostgreSQL (PGlite in-process, `pg` over the network), which `SqlExecutor` hides.
  */
-import { SCHEMA_LOCK_ID, SCHEMA_SQL } from "./schema";
+import { CLAIMED_TICKET_KEEP_SECONDS, SCHEMA_LOCK_ID, SCHEMA_SQL } from "./schema";
+import { CLAIM_LEASE_MS } from "./types";
 import type {
     BootStore,
-    ConsumeResult,
+    ClaimResult,
+    ClaimTiming,
+    CompleteResult,
     EnrollmentRecord,
     IssueResult,
     NewTicket,
@@ -47,6 +50,8 @@ function toTicket(r: Row): TicketRecord {
         expiresAt: date(r.expires_at),
         consumedAt: r.consumed_at === null || r.consumed_at === undefined ? undefined : date(r.consumed_at),
         enrollment: Number(r.enrollment),
+        claimedUntil: r.claimed_until === null || r.claimed_until === undefined ? undefined : date(r.claimed_until),
+        claims: Number(r.claims ?? 0),
     };
 }
 
@@ -83,7 +88,8 @@ function toEnrollment(r: Row): EnrollmentRecord {
     };
 }
 
-const TICKET_COLUMNS = "id, site, machine, mac, uuid, serial, arch, platform, source_ip, created_at, expires_at, consumed_at, enrollment";
+const TICKET_COLUMNS =
+    "id, site, machine, mac, uuid, serial, arch, platform, source_ip, created_at, expires_at, consumed_at, enrollment, claimed_until, claims";
 const ENROLLMENT_COLUMNS =
     "ticket_ref, site, machine, mac, uuid, serial, source_ip, key_backend, key_id, key_expires_at, config_sha256, served_at, enrollment";
 const PENDING_COLUMNS = "site, mac, uuid, serial, arch, platform, source_ip, first_seen, last_seen, seen_count";
@@ -92,12 +98,31 @@ const PENDING_COLUMNS = "site, mac, uuid, serial, arch, platform, source_ip, fir
 const ISSUE_TICKET_SQL = `SELECT issued, enrolled_at, enrolled_ticket_ref
     FROM boot_issue_ticket($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
                            $10::timestamptz, $11::timestamptz, $12::integer)`;
-const CONSUME_TICKET_SQL = `SELECT status, ${TICKET_COLUMNS} FROM boot_consume_ticket($1::text, $2::timestamptz)`;
+const CLAIM_TICKET_SQL = `SELECT status, ${TICKET_COLUMNS}
+    FROM boot_claim_ticket($1::text, $2::timestamptz, $3::timestamptz, $4::timestamptz, $5::integer, $6::boolean)`;
+const COMPLETE_CLAIM_SQL = `SELECT first_use, claims
+    FROM boot_complete_claim($1::text, $2::integer, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
+                             $10::text, $11::text, $12::text, $13::text, $14::timestamptz, $15::integer)`;
+
+/**
+ * Who this store is when it claims tickets: `holder` is written into every claim it makes, and
+ * `sessionLocks` says whether other processes' holders can be checked for life through
+ * PostgreSQL session locks (see boot_holder_alive) or are gone by construction (embedded store).
+ */
+export interface ClaimHolder {
+    /** 1..2^31-1, unique among the processes using the database at the same time. */
+    holder: number;
+    sessionLocks: boolean;
+}
 
 export class SqlBootStore implements BootStore {
+    /** Calls in progress; close() waits for them (a completion can start as a response finishes). */
+    private readonly inFlight = new Set<Promise<unknown>>();
+
     constructor(
         readonly kind: string,
         private readonly sql: SqlExecutor,
+        private readonly claimHolder: ClaimHolder,
     ) {}
 
     /** Applies the schema (idempotent). Called once by the factories before the store is handed out. */
@@ -105,8 +130,17 @@ export class SqlBootStore implements BootStore {
         await this.sql.runSchema(SCHEMA_LOCK_ID, SCHEMA_SQL);
     }
 
+    /** One statement, tracked until it settles. */
+    private query(text: string, params: readonly unknown[] = []): Promise<Row[]> {
+        const p = this.sql.query(text, params);
+        this.inFlight.add(p);
+        const forget = (): void => void this.inFlight.delete(p);
+        p.then(forget, forget);
+        return p;
+    }
+
     async createTicket(t: NewTicket): Promise<IssueResult> {
-        const rows = await this.sql.query(ISSUE_TICKET_SQL, [
+        const rows = await this.query(ISSUE_TICKET_SQL, [
             t.id,
             t.site,
             t.machine,
@@ -126,32 +160,62 @@ export class SqlBootStore implements BootStore {
         return { status: "enrolled", enrolledAt: date(r.enrolled_at), ticketRef: String(r.enrolled_ticket_ref) };
     }
 
-    async consumeTicket(id: string, now: Date): Promise<ConsumeResult> {
-        const [r] = await this.sql.query(CONSUME_TICKET_SQL, [id, now]);
+    async claimTicket(id: string, now: Date, timing: ClaimTiming = {}): Promise<ClaimResult> {
+        const leaseUntil = new Date(now.getTime() + (timing.leaseMs ?? CLAIM_LEASE_MS));
+        const keepUntil = new Date(now.getTime() + (timing.keepMs ?? CLAIMED_TICKET_KEEP_SECONDS * 1000));
+        const { holder, sessionLocks } = this.claimHolder;
+        const [r] = await this.query(CLAIM_TICKET_SQL, [id, now, leaseUntil, keepUntil, holder, sessionLocks]);
         switch (r?.status) {
             case "unknown":
                 return { status: "unknown" };
-            case "consumed":
+            case "claimed": {
+                const ticket = toTicket(r);
+                return { status: "claimed", claim: ticket.claims, ticket };
+            }
             case "used":
+            case "in_use":
             case "expired":
             case "enrolled":
                 return { status: r.status, ticket: toTicket(r) };
             default:
-                throw new Error("store: boot_consume_ticket returned no status");
+                throw new Error("store: boot_claim_ticket returned no status");
         }
     }
 
-    async releaseTicket(id: string): Promise<boolean> {
-        const rows = await this.sql.query(
-            "UPDATE tickets SET consumed_at = NULL WHERE id = $1 AND consumed_at IS NOT NULL RETURNING id",
-            [id],
+    async releaseClaim(id: string, claim: number): Promise<boolean> {
+        const rows = await this.query(
+            `UPDATE tickets SET claimed_until = NULL, claim_holder = NULL
+             WHERE id = $1 AND claims = $2 AND consumed_at IS NULL AND claimed_until IS NOT NULL RETURNING id`,
+            [id, claim],
         );
         return rows.length === 1;
     }
 
+    async completeClaim(id: string, claim: number, e: EnrollmentRecord): Promise<CompleteResult> {
+        const [r] = await this.query(COMPLETE_CLAIM_SQL, [
+            id,
+            claim,
+            e.ticketRef,
+            e.site,
+            e.machine,
+            e.mac,
+            e.uuid ?? null,
+            e.serial ?? null,
+            e.sourceIp,
+            e.keyBackend,
+            e.keyId,
+            e.keyExpiresAt,
+            e.configSha256,
+            e.servedAt,
+            e.enrollment,
+        ]);
+        if (r === undefined) throw new Error("store: boot_complete_claim returned no row");
+        return { firstUse: r.first_use === true, claims: Number(r.claims ?? 0) };
+    }
+
     async recordPending(s: PendingSighting, maxPerSite: number): Promise<{ recorded: boolean; pending?: PendingMachine }> {
         const params = [s.site, s.mac, s.uuid ?? null, s.serial ?? null, s.arch, s.platform, s.sourceIp, s.seenAt];
-        const updated = await this.sql.query(
+        const updated = await this.query(
             `UPDATE pending_machines
              SET uuid = $3, serial = $4, arch = $5, platform = $6, source_ip = $7,
                  last_seen = GREATEST(last_seen, $8::timestamptz), seen_count = seen_count + 1
@@ -160,7 +224,7 @@ export class SqlBootStore implements BootStore {
             params,
         );
         if (updated.length === 1) return { recorded: true, pending: toPending(updated[0]) };
-        const inserted = await this.sql.query(
+        const inserted = await this.query(
             `INSERT INTO pending_machines (site, mac, uuid, serial, arch, platform, source_ip, first_seen, last_seen, seen_count)
              SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::timestamptz, $8::timestamptz, 1
              WHERE (SELECT count(*) FROM pending_machines WHERE site = $1::text) < $9::bigint
@@ -176,7 +240,7 @@ export class SqlBootStore implements BootStore {
     }
 
     async listPending(site?: string): Promise<PendingMachine[]> {
-        const rows = await this.sql.query(
+        const rows = await this.query(
             `SELECT ${PENDING_COLUMNS} FROM pending_machines
              WHERE ($1::text IS NULL OR site = $1) ORDER BY first_seen, site, mac`,
             [site ?? null],
@@ -185,12 +249,12 @@ export class SqlBootStore implements BootStore {
     }
 
     async removePending(site: string, mac: string): Promise<boolean> {
-        const rows = await this.sql.query("DELETE FROM pending_machines WHERE site = $1 AND mac = $2 RETURNING mac", [site, mac]);
+        const rows = await this.query("DELETE FROM pending_machines WHERE site = $1 AND mac = $2 RETURNING mac", [site, mac]);
         return rows.length === 1;
     }
 
     async recordEnrollment(e: EnrollmentRecord): Promise<void> {
-        await this.sql.query(
+        await this.query(
             `INSERT INTO enrollments (${ENROLLMENT_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
             [
@@ -212,7 +276,7 @@ export class SqlBootStore implements BootStore {
     }
 
     async listEnrollments(filter: { site?: string; machine?: string } = {}): Promise<EnrollmentRecord[]> {
-        const rows = await this.sql.query(
+        const rows = await this.query(
             `SELECT ${ENROLLMENT_COLUMNS} FROM enrollments
              WHERE ($1::text IS NULL OR site = $1) AND ($2::text IS NULL OR machine = $2)
              ORDER BY served_at, id`,
@@ -222,15 +286,24 @@ export class SqlBootStore implements BootStore {
     }
 
     async purgeTickets(before: Date): Promise<number> {
-        const rows = await this.sql.query("DELETE FROM tickets WHERE expires_at < $1 RETURNING id", [before]);
+        const rows = await this.query("DELETE FROM tickets WHERE expires_at < $1 RETURNING id", [before]);
         return rows.length;
     }
 
     async ping(): Promise<void> {
-        await this.sql.query("SELECT 1 AS ok");
+        await this.query("SELECT 1 AS ok");
+    }
+
+    async checkWritable(): Promise<void> {
+        // A real write (a new row version and a committed WAL record), not a read-only round trip.
+        const rows = await this.query(
+            "UPDATE boot_schema SET applied_at = applied_at WHERE version = (SELECT max(version) FROM boot_schema) RETURNING version",
+        );
+        if (rows.length !== 1) throw new Error("store: boot_schema has no row to write (schema not applied)");
     }
 
     async close(): Promise<void> {
+        await Promise.allSettled([...this.inFlight]);
         await this.sql.close();
     }
 }

@@ -26,20 +26,56 @@ export interface NewTicket {
 }
 
 export interface TicketRecord extends NewTicket {
+    /** When a config was served for it: the ticket is used. */
     consumedAt?: Date;
+    /** End of the lease of its latest claim, while that claim is neither released nor completed. */
+    claimedUntil?: Date;
+    /** How often it has been claimed; a claim is named by its number (1 = first). */
+    claims: number;
 }
 
-/** Outcome of an atomic consume: exactly one caller ever sees "consumed" for a ticket. */
-export type ConsumeResult =
-    | { status: "consumed"; ticket: TicketRecord }
+/**
+ * Outcome of a claim, the first step of redeeming a ticket: at any moment at most one caller
+ * holds a live claim on a ticket, and a used ticket is never claimed again.
+ */
+export type ClaimResult =
+    /** This caller holds the claim numbered `claim` until it completes or releases it, or dies. */
+    | { status: "claimed"; claim: number; ticket: TicketRecord }
+    /** A config was served for it. */
     | { status: "used"; ticket: TicketRecord }
+    /** Another request holds a live claim on it (its config is being minted or sent). */
+    | { status: "in_use"; ticket: TicketRecord }
     | { status: "expired"; ticket: TicketRecord }
     /**
      * Unused and unexpired, but a config has meanwhile been served for the ticket's machine and
-     * generation, or another ticket of that generation is being served (consumed, not released).
+     * generation, or another ticket of that generation is being served (a live claim).
      */
     | { status: "enrolled"; ticket: TicketRecord }
     | { status: "unknown" };
+
+/** Outcome of completing a claim; the enrollment record is written in every case. */
+export interface CompleteResult {
+    /** False when the ticket had already been marked used by another claim (two configs were served). */
+    firstUse: boolean;
+    /** The ticket's claim count now; above the completed claim's number when it was claimed again meanwhile. */
+    claims: number;
+}
+
+/** Lease and keep of a claim (defaults CLAIM_LEASE_MS and CLAIMED_TICKET_KEEP_SECONDS). */
+export interface ClaimTiming {
+    /** A live claim blocks others at most this long, even when its holder still runs (ms). */
+    leaseMs?: number;
+    /** The ticket stays valid at least this long after the claim, for Talos's retries (ms). */
+    keepMs?: number;
+}
+
+/**
+ * How long a claim blocks other claims while its holder is alive: longer than any config fetch
+ * can take in a live process (mint budget + request timeout 30 s + one store call), so a claim
+ * never lapses under a request still being served. A claim whose process died is free at once on
+ * PostgreSQL (the holder's session lock is gone) and after a restart of the embedded store.
+ */
+export const CLAIM_LEASE_MS = 120_000;
 
 /** Outcome of `createTicket`. */
 export type IssueResult =
@@ -110,14 +146,21 @@ export interface BootStore {
      */
     createTicket(ticket: NewTicket): Promise<IssueResult>;
     /**
-     * Marks the ticket used if it exists, is unused, `now` is before its expiry and no config
-     * has been or is being served for its machine and generation (no enrollment record, no
-     * other consumed ticket of that generation), in one database call serialised per machine:
-     * among concurrent callers exactly one gets "consumed".
+     * Claims the ticket for serving if it exists, is unused, has no live claim, `now` is before its
+     * expiry and no config has been or is being served for its machine and generation, in one
+     * database call serialised per machine: among concurrent callers at most one gets "claimed".
+     * A claim is live while its lease runs and its holder (this store's process) is alive; a
+     * claim whose process died can be claimed again by the same ticket. Claiming keeps the ticket
+     * valid for Talos's retries (`ClaimTiming.keepMs`).
      */
-    consumeTicket(id: string, now: Date): Promise<ConsumeResult>;
-    /** Undoes a consume whose config could not be delivered (key minting failed), so a retry can succeed. */
-    releaseTicket(id: string): Promise<boolean>;
+    claimTicket(id: string, now: Date, timing?: ClaimTiming): Promise<ClaimResult>;
+    /** Ends claim `claim` without a config served (minting failed, the answer is a refusal): the ticket can be claimed again. */
+    releaseClaim(id: string, claim: number): Promise<boolean>;
+    /**
+     * Second step, once the config has been written out: marks the ticket used and records the
+     * enrollment, in one atomic call. From here on the machine is enrolled for the generation.
+     */
+    completeClaim(id: string, claim: number, record: EnrollmentRecord): Promise<CompleteResult>;
     /**
      * Records or refreshes a pending machine. A new (site, MAC) is recorded only while the site
      * has fewer than `maxPerSite` pending machines; `recorded` is false when the cap refused it.
@@ -127,6 +170,7 @@ export interface BootStore {
     listPending(site?: string): Promise<PendingMachine[]>;
     /** Forgets a pending machine (it has been added to the inventory). */
     removePending(site: string, mac: string): Promise<boolean>;
+    /** Writes an enrollment record on its own (completeClaim writes the service's; imports and tests use this). */
     recordEnrollment(record: EnrollmentRecord): Promise<void>;
     /** Enrollment records, oldest first, optionally for one site and/or machine. */
     listEnrollments(filter?: { site?: string; machine?: string }): Promise<EnrollmentRecord[]>;
@@ -134,5 +178,11 @@ export interface BootStore {
     purgeTickets(before: Date): Promise<number>;
     /** Cheap round trip to the database. */
     ping(): Promise<void>;
+    /**
+     * Proves the store can write: one committed row update that changes nothing visible
+     * (boot_schema's newest row). Throws when the database is read-only, full, or gone.
+     */
+    checkWritable(): Promise<void>;
+    /** Waits for calls in progress (a completion started as a response finished), then closes. */
     close(): Promise<void>;
 }

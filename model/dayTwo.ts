@@ -2,11 +2,11 @@
  * Day-two settings (stack config key `talos-cloud-edge:dayTwo`): the bounds of every upgrade,
  * removal and health wait, and the renewal window of the admin kubeconfig. Every field has a
  * default, so a stack without the key gets exactly `DAY_TWO_DEFAULTS`.
- *
- * `parseDayTwoConfig` validates the raw value and returns one problem per bad field, each
- * naming the key, the value and the fix, for the stack config parser to collect with its own.
  */
-import { goDurationMs, isGoDuration } from "./durations";
+import { goDuration } from "./checks";
+import { goDurationMs } from "./durations";
+import { Problems } from "./problems";
+import { asObject, bool, checkKeys, str } from "./readers";
 
 export interface DayTwoConfig {
     /** Bound on the health checks after each node's upgrade (etcd, API server, node Ready), Go duration. Default "10m". */
@@ -58,51 +58,40 @@ const DURATION_KEYS = [
     "kubeconfigRenewal",
 ] as const;
 
-const KEY = "talos-cloud-edge:dayTwo";
 const HOUR_MS = 3_600_000;
 
-/**
- * Validates `talos-cloud-edge:dayTwo` (already JSON-decoded; undefined when unset). Returns the
- * settings with defaults applied and every problem found (empty when valid).
- */
-export function parseDayTwoConfig(raw: unknown): { value: DayTwoConfig; problems: string[] } {
-    const problems: string[] = [];
-    const value: DayTwoConfig = { ...DAY_TWO_DEFAULTS };
+const kubeconfigRenewal = (s: string): string | undefined => {
+    const problem = goDuration(s);
+    if (problem) return problem;
+    const ms = goDurationMs("kubeconfigRenewal", s);
+    return ms < 24 * HOUR_MS || ms > 8000 * HOUR_MS
+        ? 'is outside "24h".."8000h": the certificate lives one year (8760h), a longer window would renew it on every `pulumi up`'
+        : undefined;
+};
+
+/** Reads `dayTwo` (JSON-decoded; undefined when unset) into `p`; returns the settings with defaults, or undefined when invalid. */
+export function parseDayTwo(p: Problems, raw: unknown, path: string): DayTwoConfig | undefined {
     if (raw === undefined || raw === null) {
-        return { value, problems };
+        return { ...DAY_TWO_DEFAULTS };
     }
-    if (typeof raw !== "object" || Array.isArray(raw)) {
-        problems.push(`${KEY}: ${JSON.stringify(raw)} must be an object, e.g. \`pulumi config set --path '${KEY}.healthTimeout' 15m\``);
-        return { value, problems };
+    const o = asObject(p, path, raw, `write it as a mapping, e.g. \`pulumi config set --path '${path}.healthTimeout' 15m\``);
+    if (!o) return undefined;
+    const before = p.count;
+    checkKeys(p, path, o, [...DURATION_KEYS, "readinessGate"]);
+    const value: DayTwoConfig = { ...DAY_TWO_DEFAULTS };
+    for (const key of DURATION_KEYS) {
+        const v = str(p, o, path, key, { check: key === "kubeconfigRenewal" ? kubeconfigRenewal : goDuration });
+        if (v !== undefined) value[key] = v;
     }
-    const known = new Set<string>([...DURATION_KEYS, "readinessGate"]);
-    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        const path = `${KEY}.${k}`;
-        if (!known.has(k)) {
-            problems.push(`${path}: unknown key; known keys: ${[...known].join(", ")}`);
-            continue;
-        }
-        if (k === "readinessGate") {
-            if (typeof v === "boolean") value.readinessGate = v;
-            else if (v === "true" || v === "false") value.readinessGate = v === "true";
-            else problems.push(`${path}: ${JSON.stringify(v)} must be true or false`);
-            continue;
-        }
-        const key = k as (typeof DURATION_KEYS)[number];
-        if (typeof v !== "string" || !isGoDuration(v) || goDurationMs(path, v) === 0) {
-            problems.push(`${path}: ${JSON.stringify(v)} is not a positive duration; write it like "10m", "90s" or "1h30m"`);
-            continue;
-        }
-        if (key === "kubeconfigRenewal") {
-            const ms = goDurationMs(path, v);
-            if (ms < 24 * HOUR_MS || ms > 8000 * HOUR_MS) {
-                problems.push(`${path}: ${JSON.stringify(v)} must be between "24h" and "8000h": the certificate lives one year (8760h), a longer window would renew it on every \`pulumi up\``);
-                continue;
-            }
-        }
-        value[key] = v;
-    }
-    return { value, problems };
+    value.readinessGate = bool(p, o, path, "readinessGate", DAY_TWO_DEFAULTS.readinessGate) ?? DAY_TWO_DEFAULTS.readinessGate;
+    return p.count > before ? undefined : value;
+}
+
+/** The same check on its own: the settings (defaults where invalid) and one line per problem. */
+export function parseDayTwoConfig(raw: unknown, path = "talos-cloud-edge:dayTwo"): { value: DayTwoConfig; problems: string[] } {
+    const p = new Problems();
+    const value = parseDayTwo(p, raw, path);
+    return { value: value ?? { ...DAY_TWO_DEFAULTS }, problems: p.list };
 }
 
 /** The day-two settings of a validated stack config: its `dayTwo` when the parser set one, else the defaults. */

@@ -24,17 +24,3 @@ export function goDurationMs(field: string, value: string): number {
     }
     return Math.round(total);
 }
-
-/** A Go duration for a whole number of milliseconds ("1h2m3s", "250ms"), for talosctl flags. */
-export function formatGoDuration(ms: number): string {
-    if (!Number.isFinite(ms) || ms < 0) {
-        throw new Error(`formatGoDuration: ${ms} is not a non-negative number of milliseconds`);
-    }
-    if (ms < 1000) return `${Math.round(ms)}ms`;
-    let seconds = Math.round(ms / 1000);
-    const h = Math.floor(seconds / 3600);
-    seconds -= h * 3600;
-    const m = Math.floor(seconds / 60);
-    seconds -= m * 60;
-    return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${seconds || (!h && !m) ? `${seconds}s` : ""}`;
-}

@@ -1,0 +1,274 @@
+/**
+ * Graph benchmark: how long the Pulumi program takes to build its resource graph under the
+ * test mocks, and how much memory it needs, for the dev stack and synthetic stacks of many edge
+ * machines — for the working tree and, in the same run, for an older revision of the program.
+ *
+ *   npm run bench:graph                                  # dev + 10/100/1,000 machines, 3 runs each, vs HEAD~1
+ *   npm run bench:graph -- --base fda3e3a --sizes 10,100 --runs 5
+ *   npm run bench:graph -- --help
+ *
+ * Each run is its own Node.js process (bench/graph/child.ts), so peak memory is that run's
+ * alone. The base revision is exported with `git archive` (read-only for the repository) into a
+ * temporary directory whose node_modules is a symlink to this tree's. Runs of the two trees are
+ * interleaved so that background load hits both alike. Nothing asserts on the numbers: see
+ * docs/benchmarks.md for the targets and the measured results.
+ */
+import { ChildProcess, execFileSync, fork, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tar from "tar";
+import type { ChildResult } from "./child";
+import { readStackFile, syntheticStack, toRawConfig } from "./stacks";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const CHILD = path.join(__dirname, "child.ts");
+/** The dev stack as the tests build it (placeholders filled in); the shipped file when absent. */
+const DEV_STACK_FILES = [path.join(ROOT, "test", "fixtures", "Pulumi.dev.filled.yaml"), path.join(ROOT, "Pulumi.dev.yaml")];
+
+const USAGE = `Usage: npm run bench:graph -- [options]
+
+Times the program (stacks/index.ts) under the test mocks for the dev stack and synthetic
+stacks of N edge machines, for the working tree and a base revision, one process per run.
+
+Options:
+  --base <rev>      git revision to compare with (default HEAD~1); "none" measures only the working tree
+  --sizes <list>    edge machine counts of the synthetic stacks (default 10,100,1000); "" for dev only
+  --runs <n>        runs per stack and tree, reported as the median (default 3, 1..20)
+  --timeout <s>     seconds before a run is killed (default 600)
+  --json <file>     also write every run's raw result as JSON
+  --help            this text
+
+Columns: resources registered (components included); program = seconds from loading the
+entry until the last registration settled; cpu = CPU seconds of the process in that span;
+process = seconds since the process started; peak = maximum resident set size.
+`;
+
+interface Options {
+    base: string | undefined;
+    sizes: number[];
+    runs: number;
+    timeoutSeconds: number;
+    json: string | undefined;
+}
+
+export function parseArgs(argv: string[]): Options | "help" {
+    const opts: Options = { base: "HEAD~1", sizes: [10, 100, 1000], runs: 3, timeoutSeconds: 600, json: undefined };
+    for (let i = 0; i < argv.length; i++) {
+        const flag = argv[i];
+        const value = (): string => {
+            const v = argv[++i];
+            if (v === undefined) {
+                throw new Error(`${flag} needs a value; see --help`);
+            }
+            return v;
+        };
+        const int = (v: string, min: number, max: number): number => {
+            const n = Number(v);
+            if (!Number.isInteger(n) || n < min || n > max) {
+                throw new Error(`${flag} ${JSON.stringify(v)}: use a whole number from ${min} to ${max}`);
+            }
+            return n;
+        };
+        switch (flag) {
+            case "--help":
+            case "-h":
+                return "help";
+            case "--base": {
+                const v = value();
+                opts.base = v === "none" ? undefined : v;
+                break;
+            }
+            case "--sizes": {
+                const v = value().trim();
+                opts.sizes = v === "" ? [] : v.split(",").map((s) => int(s.trim(), 1, 25_000));
+                break;
+            }
+            case "--runs":
+                opts.runs = int(value(), 1, 20);
+                break;
+            case "--timeout":
+                opts.timeoutSeconds = int(value(), 10, 7200);
+                break;
+            case "--json":
+                opts.json = value();
+                break;
+            default:
+                throw new Error(`unknown option ${JSON.stringify(flag)}; see --help`);
+        }
+    }
+    return opts;
+}
+
+interface Tree {
+    label: string;
+    root: string;
+}
+
+/** Exports `rev` into `dir` with `git archive` and links this tree's node_modules into it. */
+async function exportRevision(rev: string, dir: string): Promise<string> {
+    const commit = execFileSync("git", ["-C", ROOT, "rev-parse", "--short", `${rev}^{commit}`], { encoding: "utf8" }).trim();
+    fs.mkdirSync(dir, { recursive: true });
+    const archive = spawn("git", ["-C", ROOT, "archive", "--format=tar", commit], { stdio: ["ignore", "pipe", "inherit"] });
+    const extract = tar.x({ cwd: dir });
+    await new Promise<void>((resolve, reject) => {
+        archive.on("error", reject);
+        extract.on("error", reject);
+        extract.on("finish", resolve);
+        archive.stdout.pipe(extract);
+    });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+    return commit;
+}
+
+/** One measurement of `tree` with the raw config in `configFile`. */
+function measure(tree: Tree, configFile: string, timeoutSeconds: number): Promise<ChildResult> {
+    return new Promise((resolve, reject) => {
+        const stderr: string[] = [];
+        const child: ChildProcess = fork(CHILD, [tree.root, configFile], {
+            cwd: tree.root,
+            execArgv: ["--require", path.join(tree.root, "node_modules", "ts-node", "register", "transpile-only")],
+            env: { ...process.env, TS_NODE_PROJECT: path.join(tree.root, "tsconfig.json") },
+            stdio: ["ignore", "ignore", "pipe", "ipc"],
+        });
+        let result: ChildResult | undefined;
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutSeconds * 1000);
+        child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
+        child.on("message", (m) => {
+            result = m as ChildResult;
+        });
+        child.on("exit", (code, signal) => {
+            clearTimeout(timer);
+            if (result) {
+                resolve(result);
+            } else {
+                const why = signal === "SIGKILL" ? `killed after ${timeoutSeconds} s` : `exit ${code ?? signal}`;
+                reject(new Error(`${tree.label}: ${why}\n${stderr.join("").split("\n").filter((l) => !l.startsWith("warning:")).slice(-15).join("\n")}`));
+            }
+        });
+    });
+}
+
+const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const seconds = (ms: number): string => (ms / 1000).toFixed(2);
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
+
+interface Row {
+    stack: string;
+    tree: string;
+    runs: ChildResult[];
+    error?: string;
+}
+
+/** The Markdown table of medians, with current ÷ base ratios. */
+export function report(rows: Row[], treeOrder: string[]): string {
+    const lines = [
+        "| stack | tree | resources | program (s) | cpu (s) | process (s) | peak RSS (MB) | program vs base |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ];
+    const stacks = [...new Set(rows.map((r) => r.stack))];
+    for (const stack of stacks) {
+        const base = rows.find((r) => r.stack === stack && r.tree === treeOrder[0] && treeOrder.length > 1);
+        for (const tree of treeOrder) {
+            const row = rows.find((r) => r.stack === stack && r.tree === tree);
+            if (!row || row.runs.length === 0) {
+                lines.push(`| ${stack} | ${tree} | — | failed | | | | |`);
+                continue;
+            }
+            const program = median(row.runs.map((r) => r.programMs));
+            const ratio = base && base !== row && base.runs.length > 0 ? `×${(program / median(base.runs.map((r) => r.programMs))).toFixed(2)}` : "";
+            lines.push(
+                `| ${stack} | ${tree} | ${median(row.runs.map((r) => r.resources))} | ${seconds(program)} | ${seconds(median(row.runs.map((r) => r.programCpuMs)))} | ` +
+                    `${seconds(median(row.runs.map((r) => r.totalMs)))} | ${mb(median(row.runs.map((r) => r.maxRssBytes)))} | ${ratio} |`,
+            );
+        }
+    }
+    return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+    const parsed = parseArgs(process.argv.slice(2));
+    if (parsed === "help") {
+        process.stdout.write(USAGE);
+        return;
+    }
+    const opts = parsed;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "bench-graph-"));
+    const cleanup = (): void => fs.rmSync(work, { recursive: true, force: true });
+    process.on("SIGINT", () => {
+        cleanup();
+        process.exit(130);
+    });
+    try {
+        const trees: Tree[] = [];
+        if (opts.base) {
+            console.log(`bench:graph: exporting ${opts.base} with git archive ...`);
+            const commit = await exportRevision(opts.base, path.join(work, "base"));
+            trees.push({ label: `base ${commit}`, root: path.join(work, "base") });
+        }
+        trees.push({ label: "working tree", root: ROOT });
+
+        const devFile = DEV_STACK_FILES.find((f) => fs.existsSync(f))!;
+        const dev = readStackFile(devFile);
+        const stacks: { label: string; file: string }[] = [{ label: "dev", file: path.join(work, "dev.json") }];
+        fs.writeFileSync(stacks[0].file, JSON.stringify(toRawConfig(dev)));
+        for (const n of opts.sizes) {
+            const file = path.join(work, `edge-${n}.json`);
+            fs.writeFileSync(file, JSON.stringify(toRawConfig(syntheticStack(dev, n))));
+            stacks.push({ label: `${n.toLocaleString("en")} edge machines`, file });
+        }
+
+        const cpus = os.cpus();
+        console.log(`bench:graph: ${cpus.length} × ${cpus[0]?.model ?? "CPU"}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+        console.log(`bench:graph: dev stack from ${path.relative(ROOT, devFile)}; ${stacks.length} stacks × ${trees.length} trees × ${opts.runs} runs`);
+
+        const rows: Row[] = [];
+        const total = stacks.length * trees.length * opts.runs;
+        let done = 0;
+        for (const stack of stacks) {
+            for (const tree of trees) {
+                rows.push({ stack: stack.label, tree: tree.label, runs: [] });
+            }
+            for (let run = 1; run <= opts.runs; run++) {
+                for (const tree of trees) {
+                    const row = rows.find((r) => r.stack === stack.label && r.tree === tree.label)!;
+                    done++;
+                    const prefix = `[${done}/${total}] ${stack.label}, ${tree.label}, run ${run}/${opts.runs}`;
+                    if (row.error) {
+                        console.log(`${prefix}: skipped (failed before)`);
+                        continue;
+                    }
+                    try {
+                        const r = await measure(tree, stack.file, opts.timeoutSeconds);
+                        row.runs.push(r);
+                        console.log(`${prefix}: ${r.resources} resources, program ${seconds(r.programMs)} s (cpu ${seconds(r.programCpuMs)} s), peak ${mb(r.maxRssBytes)} MB`);
+                    } catch (err) {
+                        row.error = (err as Error).message;
+                        console.log(`${prefix}: FAILED\n${row.error}`);
+                    }
+                }
+            }
+        }
+        console.log(`\nbench:graph: load at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; medians of ${opts.runs} runs:\n`);
+        console.log(report(rows, trees.map((t) => t.label)));
+        if (opts.json) {
+            fs.writeFileSync(opts.json, `${JSON.stringify({ node: process.version, cpus: cpus.length, rows }, null, 2)}\n`);
+            console.log(`\nbench:graph: raw results in ${opts.json}`);
+        }
+        if (rows.some((r) => r.error)) {
+            process.exitCode = 1;
+        }
+    } finally {
+        cleanup();
+    }
+}
+
+if (require.main === module) {
+    main().catch((err: Error) => {
+        console.error(`bench:graph: ${err.message}`);
+        process.exit(1);
+    });
+}
