@@ -92,6 +92,16 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
         }
     });
 
+    it("reads the day-two bounds with defaults, and reports a bad one like any other key", () => {
+        assert.strictEqual(devStackConfig().dayTwo.cloudReadyTimeout, "10m");
+        const tuned = edit(dev(), "dayTwo", () => ({ edgeReadyTimeout: "15m", readinessGate: false }));
+        const cfg = parseStackConfig(tuned);
+        assert.strictEqual(cfg.dayTwo.edgeReadyTimeout, "15m");
+        assert.strictEqual(cfg.dayTwo.readinessGate, false);
+        const bad = edit(dev(), "dayTwo", () => ({ upgradeTimeout: "forever" }));
+        assert.match(onlyProblem(bad), /^talos-cloud-edge:dayTwo\.upgradeTimeout: "forever" is not a positive Go duration/);
+    });
+
     it("refuses placeholders wherever they are written, and documentation ranges in admin CIDRs", () => {
         const raw = edit(dev(), "cluster", (c) => ({ ...c, certSans: ["k8s.example.com"] }));
         assert.match(onlyProblem(raw), /^talos-cloud-edge:cluster\.certSans\[0\]: "k8s\.example\.com" names the reserved example domain/);

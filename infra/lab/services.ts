@@ -27,7 +27,7 @@ const BOOT_SERVER_MAIN = path.join(REPO_ROOT, "infra", "boot-server", "src", "se
 const NS_SERVICES_MAIN = path.join(__dirname, "ns-services.ts");
 /**
  * Bound on the boot service's cold start: ts-node compiling it, then PGlite creating its store
- * on disk. About 10 s on an idle 2-vCPU machine; 40-60 s when the machine is shared and busy.
+ * on disk. That took over 45 s here on a shared 2-vCPU machine at load 12.
  */
 const BOOT_SERVICE_READY_MS = 90_000;
 

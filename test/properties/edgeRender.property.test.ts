@@ -46,6 +46,7 @@ describe("edge host files from the stack: dnsmasq and libvirt accept them (prope
     after(removeTmpDirs);
 
     it("every accepted site passes dnsmasq --test and every accepted VM machine virt-xml-validate", () => {
+        const checked = { sites: 0, vms: 0 };
         fc.assert(
             fc.property(validSites({ maxMachines: 6, armVms: true }), fc.array(storage, { minLength: 3, maxLength: 3 }), fc.boolean(), fc.boolean(), (lists, storages, logDhcp, customIpxe) => {
                 const extras = storages.map((s) => (s === undefined ? {} : { storage: s }));
@@ -60,10 +61,12 @@ describe("edge host files from the stack: dnsmasq and libvirt accept them (prope
                     const conf = renderDnsmasqConf(siteDnsmasqOptions(site, bootUrl, edgeHostPaths(site.name), { logDhcp, customIpxe, trust: GOOGLE_RUN_APP_TRUST }));
                     const test = dnsmasqTest(conf);
                     assert.equal(test.status, 0, `${test.stdout}${test.stderr}\n${conf}`);
+                    checked.sites++;
                     const leases = conf.split("\n").filter((l) => l.startsWith("dhcp-host="));
                     assert.deepEqual(leases, site.machines.map((m) => `dhcp-host=${m.mac},${m.ip},${m.name},infinite`));
                     for (const m of site.machines.filter((x) => x.vm !== undefined)) {
                         const domain = validatedDomain(edgeVmDomainXmlPreview(site, m), site.bridge.name);
+                        checked.vms++;
                         assert.ok(domain.includes(`<name>${m.name}</name>`), domain);
                         assert.ok(domain.includes(`<mac address="${m.mac.toUpperCase()}"/>`), domain);
                         assert.ok(domain.includes(`<source bridge="${site.bridge.name}"/>`), domain);
@@ -72,5 +75,13 @@ describe("edge host files from the stack: dnsmasq and libvirt accept them (prope
             }),
             runs(20),
         );
+        assert.ok(checked.sites >= 10 && checked.vms >= 5, `too little rendered to mean much: ${JSON.stringify(checked)}`);
+    });
+
+    it("the stack refuses a VM for an arm64 machine (OVMF is x86-64), at its vm key", () => {
+        const stack = parseStack(stackRaw([[{ name: "edge-arm", mac: "52:54:00:00:0a:01", arch: "arm64", vm: {} }]]));
+        assert.deepEqual(stack.problems, [
+            'talos-cloud-edge:edgeSites[0].machines[0].vm: is set on an arm64 machine, but VMs are created for amd64 only (OVMF x86-64 firmware); remove "vm" or set arch: amd64',
+        ]);
     });
 });
