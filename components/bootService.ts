@@ -313,11 +313,12 @@ export class BootService extends pulumi.ComponentResource {
         const plainEnvs: { name: string; value: pulumi.Input<string> }[] = [];
         const backend = args.service.keyBackend;
         if (backend.kind === "tailscale") {
-            if (args.tailnet.auth.kind !== "oauth") {
+            const auth = args.tailnet.auth;
+            if (auth?.kind !== "oauth") {
                 throw new Error("bootService.keyBackend tailscale needs the tailnet OAuth client (tailnet.oauthClientId + tailscaleOauthClientSecret)");
             }
-            plainEnvs.push({ name: "TS_OAUTH_CLIENT_ID", value: args.tailnet.auth.clientId });
-            secretEnvs.push({ env: "TS_OAUTH_CLIENT_SECRET", id: "ts-oauth-secret", value: args.tailnet.auth.clientSecret });
+            plainEnvs.push({ name: "TS_OAUTH_CLIENT_ID", value: auth.clientId });
+            secretEnvs.push({ env: "TS_OAUTH_CLIENT_SECRET", id: "ts-oauth-secret", value: auth.clientSecret });
         } else if (backend.kind === "headscale") {
             secretEnvs.push({ env: "HEADSCALE_API_KEY", id: "headscale-api-key", value: backend.apiKey });
         } else {

@@ -11,10 +11,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import * as tailscale from "@pulumi/tailscale";
 import * as talos from "@pulumiverse/talos";
-import { NodeRole, PROJECT, TAILNET_IPV4_CIDR } from "./model";
-import { cidrContains, parseCidr, parseIp } from "../model/net";
+import { Architecture, NodeRole, PROJECT } from "./model";
+import { OverlayLookup, overlayAddress } from "./overlay";
+
+export { tailnetIpv4 } from "./overlay";
 
 /**
  * How the Pulumi runner reaches each node's Talos API (50000) and the Kubernetes API (6443):
@@ -44,8 +45,12 @@ export interface CloudNodeArgs {
     zone: string;
     /** Boot disk size in GB (Talos needs at least 10). */
     diskSizeGb: number;
-    /** Boot disk type. Default "pd-balanced". */
+    /** Boot disk type. Default `gceDiskType(machineType)` ("pd-balanced"; "hyperdisk-balanced" on c4a). */
     diskType?: string;
+    /** CPU architecture of the machine type and image. Default "amd64". */
+    arch?: Architecture;
+    /** Where the node's overlay address is looked up. Default { kind: "tailscale" }. */
+    overlay?: OverlayLookup;
     /** Self link of the imported Talos compute image. */
     image: pulumi.Input<string>;
     /** Subnetwork id or self link. */
@@ -86,17 +91,17 @@ export function natIpOf(nics: gcp.types.output.compute.InstanceNetworkInterface[
     return ip;
 }
 
-/** The node's Tailscale IPv4 address among a device's addresses. */
-export function tailnetIpv4(hostname: string, addresses: string[]): string {
-    const tailnetRange = parseCidr(TAILNET_IPV4_CIDR)!;
-    const ip = addresses.find((a) => {
-        const parsed = parseIp(a);
-        return parsed !== undefined && cidrContains(tailnetRange, parsed);
-    });
-    if (!ip) {
-        throw new Error(`tailnet device "${hostname}" has no address in ${TAILNET_IPV4_CIDR} (got ${JSON.stringify(addresses)})`);
-    }
-    return ip;
+/**
+ * The boot disk type a machine type supports: Axion (c4a) instances take Hyperdisk only, the
+ * others the balanced persistent disk.
+ */
+export function gceDiskType(machineType: string): string {
+    return machineType.startsWith("c4a-") ? "hyperdisk-balanced" : "pd-balanced";
+}
+
+/** The NIC type a machine type needs: gVNIC on c4a (no virtio-net there), GCE's default elsewhere. */
+export function gceNicType(machineType: string): string | undefined {
+    return machineType.startsWith("c4a-") ? "GVNIC" : undefined;
 }
 
 /** Picks the runner-facing address for the chosen access mode. */
@@ -142,12 +147,19 @@ export class CloudNode extends pulumi.ComponentResource {
             machineType: args.machineType,
             bootDisk: {
                 autoDelete: true,
-                initializeParams: { image: args.image, size: args.diskSizeGb, type: args.diskType ?? "pd-balanced" },
+                initializeParams: {
+                    image: args.image,
+                    size: args.diskSizeGb,
+                    type: args.diskType ?? gceDiskType(args.machineType),
+                    // The gcp SDK's Image has no architecture input; the disk states it for Arm machine types.
+                    ...(args.arch === "arm64" ? { architecture: "ARM64" } : {}),
+                },
             },
             networkInterfaces: [{
                 subnetwork: args.subnetwork,
                 networkIp: args.internalAddress,
                 accessConfigs: [{ natIp: args.externalAddress, networkTier: "PREMIUM" }],
+                ...(gceNicType(args.machineType) ? { nicType: gceNicType(args.machineType) } : {}),
             }],
             metadata: { "user-data": pulumi.secret(args.machineConfiguration) },
             tags: args.networkTags,
@@ -171,13 +183,9 @@ export class CloudNode extends pulumi.ComponentResource {
         this.publicIp = this.instance.networkInterfaces.apply(natIpOf);
         this.privateIp = this.instance.networkInterfaces.apply((nics) => nics[0].networkIp);
 
-        // The node joins the tailnet during its first boot (its config came from user-data), so
+        // The node joins the overlay during its first boot (its config came from user-data), so
         // the lookup waits for the instance, not for the apply.
-        const device = tailscale.getDeviceOutput({ hostname: args.hostname, waitFor: args.tailnetJoinTimeout ?? "10m" }, {
-            parent: this,
-            dependsOn: [this.instance],
-        });
-        this.tailnetIp = device.addresses.apply((addresses) => tailnetIpv4(args.hostname, addresses));
+        this.tailnetIp = overlayAddress(args.hostname, args.overlay ?? { kind: "tailscale" }, this.instance, args.tailnetJoinTimeout ?? "10m", this);
 
         this.talosApiAddress = talosApiAddress(args.talosApiAccess, { public: this.publicIp, tailnet: this.tailnetIp });
 

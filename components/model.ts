@@ -19,6 +19,8 @@ export type {
     GcpConfig,
     ImagesConfig,
     NodeRole,
+    OciWorkerConfig,
+    ProxmoxMachineConfig,
 } from "../model/stack";
 
 /** A secret config value. */
@@ -30,3 +32,6 @@ export type KeyBackendConfig = M.KeyBackendConfig<Secret>;
 export type BootServiceConfig = M.BootServiceConfig<Secret>;
 export type EdgeHostConfig = M.EdgeHostConfig<Secret>;
 export type EdgeSiteConfig = M.EdgeSiteConfig<Secret>;
+export type HeadscaleConfig = M.HeadscaleConfig<Secret>;
+export type ProxmoxConfig = M.ProxmoxConfig<Secret>;
+export type OciConfig = M.OciConfig<Secret>;

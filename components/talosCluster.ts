@@ -14,21 +14,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "@pulumiverse/talos";
-import { parse, stringify } from "yaml";
-import { NodeRole, PROJECT } from "./model";
+import { Architecture, NodeRole, PROJECT } from "./model";
 import { CloudNode, TalosApiAccess } from "./cloudNode";
-import {
-    clusterPatch,
-    controlPlanePatch,
-    hostnamePatch,
-    installImagePatch,
-    nodeIdentityPatch,
-    tailscalePatch,
-} from "../lib/talos/patches";
+import { OverlayLookup } from "./overlay";
+import { clusterPatch, installImagePatch } from "../lib/talos/patches";
+import { apiServerUrl, cloudNodePatches, kubeconfigWithServer, planNodes, requireGoDuration } from "./talosClusterPlan";
 import { kubernetesUpgradeCommand, nodeRemovalCommand, nodeUpgradeCommand } from "./dayTwoCommands";
 import { credentialExpiry, CredentialExpiry } from "../infra/day-two/certificates";
 import { rolloutOrder } from "../infra/day-two/rollout";
 import { DAY_TWO_DEFAULTS, DayTwoConfig, TALOSCONFIG_RENEWAL } from "../model/dayTwo";
+
+export { apiServerUrl, cloudNodePatches, kubeconfigWithServer, planNodes, requireGoDuration } from "./talosClusterPlan";
+export type { NodePatchOptions } from "./talosClusterPlan";
 
 export interface TalosClusterNodeArgs {
     /** Node name from stack config (`cloudNodes[].name`). */
@@ -47,6 +44,10 @@ export interface TalosClusterNodeArgs {
     externalAddress: pulumi.Input<string>;
     /** Single-use Tailscale auth key for this node (secret). */
     tailnetAuthKey: pulumi.Input<string>;
+    /** CPU architecture (picks the image from `gce.images`). Default "amd64". */
+    arch?: Architecture;
+    /** Where the node's overlay address is looked up. Default { kind: "tailscale" }. */
+    overlay?: OverlayLookup;
 }
 
 export interface TalosClusterGceArgs {
@@ -54,8 +55,10 @@ export interface TalosClusterGceArgs {
     region: string;
     /** Zone of every instance. */
     zone: string;
-    /** Self link of the imported Talos image. */
+    /** Self link of the imported Talos image (amd64). */
     image: pulumi.Input<string>;
+    /** Self links per architecture; a node's `arch` picks from here first, else `image`. Default {}. */
+    images?: Partial<Record<Architecture, pulumi.Input<string>>>;
     /** Subnetwork id or self link. */
     subnetwork: pulumi.Input<string>;
     /** The subnet CIDR; etcd peers advertise addresses from it. */
@@ -95,6 +98,8 @@ export interface TalosClusterArgs {
     edgeInstallerImage: pulumi.Input<string>;
     /** How the runner reaches the Talos and Kubernetes APIs. */
     talosApiAccess: TalosApiAccess;
+    /** Extra `tailscale up` arguments of every node, e.g. ["--login-server=https://hs.lab"] for Headscale. Default []. */
+    tailscaleExtraArgs?: string[];
     /** Where and how the cloud nodes run. */
     gce: TalosClusterGceArgs;
     /** Cloud nodes in declaration order; the first control plane bootstraps etcd. */
@@ -122,83 +127,6 @@ export interface CloudNodeSummary {
     tailnetIp: string;
 }
 
-/** Checks the node list and names the node that bootstraps etcd. */
-export function planNodes<T extends { name: string; hostname: string; role: NodeRole }>(nodes: T[]): { controlPlanes: T[]; workers: T[]; bootstrapNode: T } {
-    const controlPlanes = nodes.filter((n) => n.role === "controlplane");
-    if (controlPlanes.length === 0) {
-        throw new Error("cloudNodes: at least one node needs role \"controlplane\"; the first one bootstraps etcd");
-    }
-    for (const key of ["name", "hostname"] as const) {
-        const seen = new Set<string>();
-        for (const n of nodes) {
-            if (seen.has(n[key])) {
-                throw new Error(`cloudNodes: ${key} "${n[key]}" is used twice; node ${key}s must be unique`);
-            }
-            seen.add(n[key]);
-        }
-    }
-    return { controlPlanes, workers: nodes.filter((n) => n.role === "worker"), bootstrapNode: controlPlanes[0] };
-}
-
-/** `https://<ip>:6443`, bracketing IPv6. */
-export function apiServerUrl(address: string): string {
-    return `https://${address.includes(":") ? `[${address}]` : address}:6443`;
-}
-
-/** Validates a Go duration as the Talos provider parses it ("90s", "10m", "1h30m"). */
-export function requireGoDuration(field: string, value: string): string {
-    if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) {
-        throw new Error(`${field}: "${value}" is not a duration; write it like "10m", "90s" or "1h30m"`);
-    }
-    return value;
-}
-
-/**
- * Points every cluster entry of a kubeconfig at `server`. Talos writes the cluster endpoint (the
- * first control plane's VPC address), which is unreachable from outside the VPC; admins use the
- * same address the runner used (public or tailnet), which the API server certificate covers.
- */
-export function kubeconfigWithServer(kubeconfig: string, server: string): string {
-    const doc = parse(kubeconfig) as { clusters?: { cluster?: { server?: string } }[] };
-    if (!doc || !Array.isArray(doc.clusters) || doc.clusters.length === 0) {
-        throw new Error("kubeconfig from Talos has no clusters entry");
-    }
-    for (const entry of doc.clusters) {
-        if (entry.cluster) {
-            entry.cluster.server = server;
-        }
-    }
-    return stringify(doc);
-}
-
-export interface NodePatchOptions {
-    hostname: string;
-    role: NodeRole;
-    region: string;
-    zone: string;
-    installerImage: string;
-    externalAddress: string;
-    internalAddress: string;
-    subnetCidr: string;
-    clusterPatch: string;
-    authKey: string;
-}
-
-/** All patches of one cloud node, in the order Talos applies them. The result holds the auth key. */
-export function cloudNodePatches(o: NodePatchOptions): string[] {
-    return [
-        o.clusterPatch,
-        ...(o.role === "controlplane" ? [controlPlanePatch({ etcdSubnets: [o.subnetCidr] })] : []),
-        installImagePatch(o.installerImage),
-        nodeIdentityPatch({
-            talosApiCertSans: [o.externalAddress, o.internalAddress],
-            labels: { "topology.kubernetes.io/region": o.region, "topology.kubernetes.io/zone": o.zone },
-        }),
-        hostnamePatch(o.hostname),
-        tailscalePatch(o.authKey, o.hostname),
-    ];
-}
-
 /**
  * Talos cluster on GCE with an edge join config. Pass the Tailnet's provider in
  * `opts.providers` (tailnet device lookups).
@@ -214,6 +142,12 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly edgeClusterEndpoint: pulumi.Output<string>;
     /** Base worker config for edge machines (secret), handed out only after the health gate passed. */
     public readonly edgeWorkerConfig: pulumi.Output<string>;
+    /**
+     * The full worker config (secret) of a node outside GCP that joins over the overlay: the
+     * cluster's secrets and shared patch, endpoint `edgeClusterEndpoint`, then `patches` (the
+     * node's installer, hostname, tailscale extension, platform settings), in order.
+     */
+    public readonly remoteWorkerConfig: (patches: pulumi.Input<string[]>) => pulumi.Output<string>;
     /** Admin kubeconfig (secret), server = the address the runner used; after the health gate. */
     public readonly kubeconfig: pulumi.Output<string>;
     /** talosctl config (secret). */
@@ -295,6 +229,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                     subnetCidr: args.gce.subnetCidr,
                     clusterPatch: shared,
                     authKey,
+                    tailscaleExtraArgs: args.tailscaleExtraArgs ?? [],
                 }));
             return new CloudNode(`${name}-${node.name}`, {
                 hostname: node.hostname,
@@ -302,7 +237,9 @@ export class TalosCluster extends pulumi.ComponentResource {
                 machineType: node.machineType,
                 zone: args.gce.zone,
                 diskSizeGb: node.diskSizeGb,
-                image: args.gce.image,
+                image: args.gce.images?.[node.arch ?? "amd64"] ?? args.gce.image,
+                arch: node.arch ?? "amd64",
+                overlay: node.overlay,
                 subnetwork: args.gce.subnetwork,
                 internalAddress: node.internalAddress,
                 externalAddress: node.externalAddress,
@@ -379,6 +316,10 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.edgeClusterEndpoint = bootstrapNode.tailnetIp.apply(apiServerUrl);
         const edgePatches = pulumi.all([sharedPatch, args.edgeInstallerImage]).apply(([shared, installer]) => [shared, installImagePatch(installer)]);
         this.edgeWorkerConfig = afterHealthGate(configFor(this.edgeClusterEndpoint, "worker", edgePatches));
+        // Remote worker pools (Proxmox, Oracle Cloud) join like edge nodes: same secrets, same
+        // shared patch, the control plane's overlay endpoint; their own patches follow.
+        this.remoteWorkerConfig = (patches) =>
+            configFor(this.edgeClusterEndpoint, "worker", pulumi.all([sharedPatch, patches]).apply(([shared, own]) => [shared, ...own]));
 
         this.nodeSummaries = pulumi.all(this.nodes.map((n, i) => pulumi.all([n.publicIp, n.privateIp, n.tailnetIp]).apply(([publicIp, privateIp, tailnetIp]) => ({
             name: args.nodes[i].name,

@@ -22,9 +22,9 @@ export interface TalosImagesArgs {
     clusterName: string;
     /** Talos version of every image and installer, e.g. "v1.12.4". */
     talosVersion: string;
-    /** Official extensions baked into the cloud schematic, e.g. ["siderolabs/tailscale", "siderolabs/gcp-guest-agent"]. */
+    /** Official extensions baked into the cloud schematic, e.g. ["siderolabs/tailscale"]. Order and duplicates do not matter. */
     cloudExtensions: string[];
-    /** Official extensions baked into the edge schematic, e.g. ["siderolabs/tailscale"]. */
+    /** Official extensions baked into the edge schematic, e.g. ["siderolabs/qemu-guest-agent", "siderolabs/tailscale"]. */
     edgeExtensions: string[];
     /** Image Factory base URL. Default "https://factory.talos.dev". */
     factoryUrl?: string;
@@ -32,6 +32,10 @@ export interface TalosImagesArgs {
     edgeArchitectures?: Architecture[];
     /** GCS location of the staging bucket (the region), e.g. "europe-west4". */
     bucketLocation: string;
+    /** Architectures of the cloud nodes; a GCE image is imported for each. Default ["amd64"]. */
+    gcpArchitectures?: Architecture[];
+    /** Also resolve the cloud schematic's Oracle Cloud arm64 disk image and installer. Default false. */
+    oracleArm64?: boolean;
 }
 
 /** The boot assets of one edge architecture, as Image Factory serves them. */
@@ -52,16 +56,21 @@ export interface EdgeBootAssets {
  * GCE image name: content-addressed by version and schematic so a new schematic creates a new
  * image beside the old one. At most 63 characters, lower case, `[a-z]([-a-z0-9]*[a-z0-9])?`.
  */
-export function gcpImageName(clusterName: string, talosVersion: string, schematicId: string): string {
+export function gcpImageName(clusterName: string, talosVersion: string, schematicId: string, arch: Architecture = "amd64"): string {
     const version = talosVersion.toLowerCase().replace(/[^a-z0-9]+/g, "-");
-    const suffix = `-${version}-${schematicId.slice(0, 8)}`;
+    const suffix = `-${version}-${schematicId.slice(0, 8)}${arch === "amd64" ? "" : `-${arch}`}`;
     const prefix = clusterName.slice(0, 63 - suffix.length).replace(/-+$/, "");
     return `${prefix}${suffix}`;
 }
 
 /** Object path of the disk tarball inside the staging bucket. */
-export function diskObjectName(talosVersion: string, schematicId: string): string {
-    return `talos/${talosVersion}/${schematicId}/gcp-amd64.raw.tar.gz`;
+export function diskObjectName(talosVersion: string, schematicId: string, arch: Architecture = "amd64"): string {
+    return `talos/${talosVersion}/${schematicId}/gcp-${arch}.raw.tar.gz`;
+}
+
+/** Guest OS features of the imported image: gVNIC on arm64 too (Axion has no virtio-net). */
+export function gcpGuestOsFeatures(arch: Architecture): { type: string }[] {
+    return [{ type: "VIRTIO_SCSI_MULTIQUEUE" }, { type: "UEFI_COMPATIBLE" }, ...(arch === "arm64" ? [{ type: "GVNIC" }] : [])];
 }
 
 /** The URL form the Compute API documents for `rawDisk.source`. */
@@ -87,12 +96,21 @@ export class TalosImages extends pulumi.ComponentResource {
     public readonly edgeInstallerImage: pulumi.Output<string>;
     /** Edge boot-asset URLs per architecture (the boot service's BOOT_SETTINGS). */
     public readonly edgeBootAssets: pulumi.Output<Record<string, EdgeBootAssets>>;
-    /** Factory URL of the GCP disk tarball. */
+    /** Factory URL of the GCP disk tarball (the first of `gcpArchitectures`). */
     public readonly gcpDiskImageUrl: pulumi.Output<string>;
     public readonly bucket: gcp.storage.Bucket;
-    /** The factory's GCP tarball, copied into the bucket once per URL. */
+    /** The factory's GCP tarball, copied into the bucket once per URL (the first architecture). */
     public readonly diskObject: GcsObjectFromUrl;
+    /** The imported image of the first of `gcpArchitectures` (amd64 unless only arm64 is used). */
     public readonly gcpImage: gcp.compute.Image;
+    /** The imported image per cloud-node architecture. */
+    public readonly gcpImages: Partial<Record<Architecture, gcp.compute.Image>>;
+    /** The Image Factory provider, for other schematics of this stack (the Proxmox VMs'). */
+    public readonly factory: talos.Provider;
+    /** `…/oracle-arm64.qcow2` of the cloud schematic; undefined unless `oracleArm64`. */
+    public readonly oracleDiskImageUrl?: pulumi.Output<string>;
+    /** `factory.talos.dev/oracle-installer/<cloud schematic>:<version>`; undefined unless `oracleArm64`. */
+    public readonly oracleInstallerImage?: pulumi.Output<string>;
 
     constructor(name: string, args: TalosImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:talos:TalosImages`, name, {}, opts);
@@ -103,6 +121,7 @@ export class TalosImages extends pulumi.ComponentResource {
         const factory = new talos.Provider(`${name}-factory`, {
             imageFactoryUrl: args.factoryUrl ?? "https://factory.talos.dev",
         }, { parent: this });
+        this.factory = factory;
         const viaFactory = { parent: this, provider: factory };
 
         // Registering makes the factory serve assets for the schematic; its ID must be ours.
@@ -111,14 +130,26 @@ export class TalosImages extends pulumi.ComponentResource {
         this.cloudSchematicId = this.cloudSchematic.id.apply((id) => confirmSchematicId("cloud", cloudId, id));
         this.edgeSchematicId = this.edgeSchematic.id.apply((id) => confirmSchematicId("edge", edgeId, id));
 
-        const gcpUrls = talos.imagefactory.getUrlsOutput({
+        const gcpArchitectures = [...new Set(args.gcpArchitectures ?? ["amd64"])];
+        const gcpUrls = gcpArchitectures.map((architecture) => talos.imagefactory.getUrlsOutput({
             talosVersion: args.talosVersion,
             schematicId: this.cloudSchematicId,
             platform: "gcp",
-            architecture: "amd64",
-        }, viaFactory).urls;
-        this.cloudInstallerImage = gcpUrls.installer;
-        this.gcpDiskImageUrl = gcpUrls.diskImage;
+            architecture,
+        }, viaFactory).urls);
+        // The installer reference is a multi-arch manifest, identical for every architecture.
+        this.cloudInstallerImage = gcpUrls[0].installer;
+        this.gcpDiskImageUrl = gcpUrls[0].diskImage;
+        if (args.oracleArm64) {
+            const oracleUrls = talos.imagefactory.getUrlsOutput({
+                talosVersion: args.talosVersion,
+                schematicId: this.cloudSchematicId,
+                platform: "oracle",
+                architecture: "arm64",
+            }, viaFactory).urls;
+            this.oracleDiskImageUrl = oracleUrls.diskImage;
+            this.oracleInstallerImage = oracleUrls.installer;
+        }
 
         const edgeUrls = architectures.map((architecture) => talos.imagefactory.getUrlsOutput({
             talosVersion: args.talosVersion,
@@ -145,27 +176,34 @@ export class TalosImages extends pulumi.ComponentResource {
             labels: { cluster: args.clusterName, purpose: "talos-images" },
         }, { parent: this });
 
-        // Copied once per URL (version + schematic); the URL comes through the registered
-        // schematic, so the copy waits for the factory to know it. The gcp provider's own token
-        // authorizes the upload; a fresh one each run is not a change.
-        const objectName = diskObjectName(args.talosVersion, cloudId);
-        this.diskObject = new GcsObjectFromUrl(`${name}-gcp-disk`, {
-            sourceUrl: gcpUrls.diskImage,
-            bucket: this.bucket.name,
-            objectName,
-            contentType: "application/gzip",
-            accessToken: gcp.organizations.getClientConfigOutput({ parent: this }).accessToken,
-        }, { parent: this, deletedWith: this.bucket });
-
-        this.gcpImage = new gcp.compute.Image(`${name}-gcp`, {
-            name: gcpImageName(args.clusterName, args.talosVersion, cloudId),
-            family: `${args.clusterName}-talos`.slice(0, 63),
-            description: `Talos ${args.talosVersion}, Image Factory schematic ${cloudId}`,
-            rawDisk: { source: pulumi.all([this.diskObject.bucket, this.diskObject.objectName]).apply(([b, o]) => gcsObjectUrl(b, o)) },
-            // UEFI_COMPATIBLE lets instances run as Shielded VMs (vTPM, integrity monitoring).
-            guestOsFeatures: [{ type: "VIRTIO_SCSI_MULTIQUEUE" }, { type: "UEFI_COMPATIBLE" }],
-            labels: { cluster: args.clusterName, "talos-version": args.talosVersion.toLowerCase().replace(/[^a-z0-9_-]/g, "-") },
-        }, { parent: this });
+        // Copied once per URL (version + schematic + architecture); the URL comes through the
+        // registered schematic, so the copy waits for the factory to know it. The gcp provider's
+        // own token authorizes the upload; a fresh one each run is not a change.
+        const accessToken = gcp.organizations.getClientConfigOutput({ parent: this }).accessToken;
+        const imports = gcpArchitectures.map((arch, i) => {
+            // amd64 keeps the names it had before arm64 existed, so nothing is replaced.
+            const suffix = arch === "amd64" ? "" : `-${arch}`;
+            const diskObject = new GcsObjectFromUrl(`${name}-gcp-disk${suffix}`, {
+                sourceUrl: gcpUrls[i].diskImage,
+                bucket: this.bucket.name,
+                objectName: diskObjectName(args.talosVersion, cloudId, arch),
+                contentType: "application/gzip",
+                accessToken,
+            }, { parent: this, deletedWith: this.bucket });
+            const image = new gcp.compute.Image(`${name}-gcp${suffix}`, {
+                name: gcpImageName(args.clusterName, args.talosVersion, cloudId, arch),
+                family: `${args.clusterName}-talos${suffix}`.slice(0, 63),
+                description: `Talos ${args.talosVersion} ${arch}, Image Factory schematic ${cloudId}`,
+                rawDisk: { source: pulumi.all([diskObject.bucket, diskObject.objectName]).apply(([b, o]) => gcsObjectUrl(b, o)) },
+                // UEFI_COMPATIBLE lets instances run as Shielded VMs (vTPM, integrity monitoring).
+                guestOsFeatures: gcpGuestOsFeatures(arch),
+                labels: { cluster: args.clusterName, "talos-version": args.talosVersion.toLowerCase().replace(/[^a-z0-9_-]/g, "-") },
+            }, { parent: this });
+            return { arch, diskObject, image };
+        });
+        this.diskObject = imports[0].diskObject;
+        this.gcpImage = imports[0].image;
+        this.gcpImages = Object.fromEntries(imports.map((x) => [x.arch, x.image]));
 
         this.registerOutputs({
             cloudSchematicId: this.cloudSchematicId,

@@ -215,7 +215,15 @@ export function siteScriptPath(site: string): string {
     return `/v1/sites/${encodeURIComponent(site)}/boot.ipxe`;
 }
 
-/** The per-site URL DHCP hands to iPXE. It carries the site token, so it is a secret. */
+/**
+ * The per-site URL DHCP hands to iPXE: `https://<site>:<token>@<svc>/v1/sites/<site>/boot.ipxe`.
+ * The site token rides as the URL's credentials, which iPXE sends as HTTP Basic after the service's
+ * 401 challenge, so it is in no request line (Cloud Run's request logs record URLs with their
+ * query strings, not `Authorization` headers): docs/decisions/0008. The URL is a secret all the
+ * same (it sits in the site's DHCP config and answers).
+ */
 export function siteBootUrl(serviceUrl: string, site: string, token: string): string {
-    return `${serviceUrl.replace(/\/+$/, "")}${siteScriptPath(site)}?token=${encodeURIComponent(token)}`;
+    const m = /^(https?):\/\/([^/?#@]+)\/*$/.exec(serviceUrl);
+    if (!m) throw new Error("siteBootUrl: the service URL must be scheme://host[:port] with no path, query or credentials (value not shown)");
+    return `${m[1]}://${encodeURIComponent(site)}:${encodeURIComponent(token)}@${m[2]}${siteScriptPath(site)}`;
 }

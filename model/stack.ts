@@ -7,7 +7,7 @@
  * they cannot be printed by accident and stay secret in state).
  */
 import type { DayTwoConfig } from "./dayTwo";
-import type { EdgeMachineConfig } from "./edgeMachine";
+import type { Architecture, EdgeMachineConfig } from "./edgeMachine";
 
 export type { Architecture, EdgeMachineConfig, EdgeVmConfig } from "./edgeMachine";
 
@@ -77,8 +77,10 @@ export interface CloudNodeConfig {
     /** Node name (DNS label); the GCE instance is `${cluster.name}-${name}`. */
     name: string;
     role: NodeRole;
-    /** GCE machine type, e.g. "e2-standard-4". */
+    /** GCE machine type, e.g. "e2-standard-4", or an Arm one ("t2a-standard-4", "c4a-standard-4"). */
     machineType: string;
+    /** CPU architecture, derived from the machine type's family by the config parser (t2a, c4a = arm64); absent = amd64. */
+    arch?: Architecture;
     /** Boot disk size in GB. Default 50. */
     diskSizeGb: number;
 }
@@ -101,11 +103,26 @@ export type TailscaleAuth<S> =
     | { kind: "oauth"; clientId: string; clientSecret: S }
     | { kind: "apiKey"; apiKey: S };
 
+/**
+ * Headscale as the overlay's control server (`talos-cloud-edge:headscale` + secret
+ * `headscaleApiKey`): every node, cloud and edge, joins it instead of Tailscale's service.
+ */
+export interface HeadscaleConfig<S> {
+    /** Server URL (https, no path), e.g. "https://headscale.lab.internal": every node's `--login-server` and the REST API base. */
+    url: string;
+    /** Headscale user id (decimal, `headscale users list`) owning the keys; undefined = tag-only keys. */
+    user?: string;
+    /** API key from `headscale apikeys create` (secret). */
+    apiKey: S;
+}
+
 export interface TailnetConfig<S> {
-    /** Tailnet name; "-" means the tailnet of the credentials. Default "-". */
+    /** Tailnet name; "-" means the tailnet of the credentials. Default "-". Unused with Headscale. */
     tailnet: string;
-    /** Credentials for the Tailscale API (OAuth client preferred). */
-    auth: TailscaleAuth<S>;
+    /** Credentials for the Tailscale API (OAuth client preferred); undefined when `headscale` is set. */
+    auth?: TailscaleAuth<S>;
+    /** The Headscale control server; undefined = Tailscale's service. Exactly one of `auth` and `headscale` is set. */
+    headscale?: HeadscaleConfig<S>;
     /** Tags on cloud-node auth keys, e.g. ["tag:talos-cloud"]. */
     cloudTags: string[];
     /** Tags on edge-node auth keys, e.g. ["tag:talos-edge"]. */
@@ -204,4 +221,94 @@ export interface EdgeSiteConfig<S> {
     /** Where VM disks live. Default { kind: "pool", pool: "default" }. */
     storage: EdgeStorageConfig;
     machines: EdgeMachineConfig[];
+}
+
+/** A Talos worker VM on the Proxmox host. */
+export interface ProxmoxMachineConfig {
+    /** VM name = Talos hostname = Kubernetes node name = overlay hostname (DNS label). */
+    name: string;
+    /** Proxmox VM id (100..999999999), unique on the host. */
+    vmId: number;
+    /** Static LAN IPv4 address inside `ProxmoxConfig.subnetCidr`; baked into the image's META key 10. */
+    address: string;
+    /** NIC MAC ("bc:24:11:xx:xx:xx", lower case). Default: derived from cluster and VM name (`deterministicMac`). */
+    mac: string;
+    /** vCPU cores. Default 2. */
+    cores: number;
+    /** Memory in MiB. Default 4096. */
+    memoryMiB: number;
+    /** System disk size in GB (Talos needs at least 10). Default 20. */
+    diskSizeGb: number;
+}
+
+/** Talos worker VMs on one Proxmox VE node, with static addresses from META key 10 (seed 003). */
+export interface ProxmoxConfig<S> {
+    /** Proxmox VE API endpoint, e.g. "https://pve.lab.internal:8006/". */
+    endpoint: string;
+    /** API token "user@realm!tokenid=secret" (secret config `proxmoxApiToken`). */
+    apiToken: S;
+    /** Accept the API's self-signed certificate. Default false. */
+    insecure: boolean;
+    /** The Proxmox node (host) that runs the VMs, e.g. "pve". */
+    nodeName: string;
+    /** Datastore of the VM disks. Default "local-lvm". */
+    vmDatastore: string;
+    /** Datastore with `import` and `iso` content (Talos disk image, config ISOs). Default "local". */
+    fileDatastore: string;
+    /** Bridge the VMs' NIC is attached to. Default "vmbr0". */
+    bridge: string;
+    /** VLAN tag of the NIC; undefined = untagged. */
+    vlanId?: number;
+    /** The LAN gateway with prefix, e.g. "10.0.0.1/16" (the seed's home network). */
+    gatewayCidr: string;
+    /** The LAN, derived from `gatewayCidr` ("10.0.0.0/16"). */
+    subnetCidr: string;
+    /** Gateway alone ("10.0.0.1"). */
+    gateway: string;
+    /** Prefix length (16). */
+    prefixLength: number;
+    /** DNS servers baked into META. Default ["1.1.1.1", "8.8.8.8"]. */
+    dnsServers: string[];
+    /** Official extensions of the per-VM schematics. Default ["siderolabs/qemu-guest-agent", "siderolabs/tailscale"]. */
+    extensions: string[];
+    /** The VMs, all workers. */
+    machines: ProxmoxMachineConfig[];
+}
+
+/** One Ampere A1 worker on Oracle Cloud. */
+export interface OciWorkerConfig {
+    /** Instance display name = Talos hostname = Kubernetes node name = overlay hostname (DNS label). */
+    name: string;
+    /** Compute shape. Default "VM.Standard.A1.Flex". */
+    shape: string;
+    /** OCPUs of the flexible shape. Default 4. */
+    ocpus: number;
+    /** Memory in GB. Default 24. */
+    memoryGb: number;
+    /** Boot volume size in GB (OCI's minimum is 50). Default 50. */
+    bootVolumeSizeGb: number;
+}
+
+/** Oracle Cloud arm64 workers booted from an Image Factory `oracle-arm64` image (seed 004). */
+export interface OciConfig<S> {
+    /** OCI region, e.g. "us-ashburn-1". */
+    region: string;
+    /** Tenancy OCID (API signing). */
+    tenancyOcid: string;
+    /** User OCID (API signing). */
+    userOcid: string;
+    /** Fingerprint of the API signing key ("aa:bb:..."). */
+    fingerprint: string;
+    /** PEM private API signing key (secret config `ociPrivateKey`). */
+    privateKey: S;
+    /** Compartment OCID for the image, bucket and instances. */
+    compartmentId: string;
+    /** Availability domain, e.g. "Uocm:US-ASHBURN-AD-1". */
+    availabilityDomain: string;
+    /** OCID of the existing subnet the workers join (it needs outbound internet: a NAT gateway or public IPs). */
+    subnetId: string;
+    /** Give each worker a public IP (egress without a NAT gateway). Default false. */
+    assignPublicIp: boolean;
+    /** The workers. */
+    workers: OciWorkerConfig[];
 }

@@ -114,7 +114,7 @@ describe("BootService", () => {
             assert.strictEqual(env[name].valueSource.secretKeyRef.version, "1", `${name} must pin the secret version`);
         }
         assert.strictEqual(env.BOOT_BASE_CONFIG.valueSource.secretKeyRef.secret, "setup02-cluster-boot-base-config");
-        assert.strictEqual(env.TS_OAUTH_CLIENT_ID.value, cfg.tailnet.auth.kind === "oauth" ? cfg.tailnet.auth.clientId : undefined);
+        assert.strictEqual(env.TS_OAUTH_CLIENT_ID.value, cfg.tailnet.auth?.kind === "oauth" ? cfg.tailnet.auth.clientId : undefined);
         assert.ok(env.BOOT_DATABASE_URL.valueSource.secretKeyRef, "even one instance keeps its state in Cloud SQL");
 
         const baseVersion = findResource(SECRET_VERSION, "boot-base-config");
@@ -171,10 +171,12 @@ describe("BootService", () => {
             const url = boot.siteBootUrls[site.name];
             assert.ok(await isSecret(url), `${site.name} URL must be secret`);
             const value = await valueOf(url);
-            assert.match(value, new RegExp(`^https://${cfg.cluster.name}-boot-[a-z0-9-]+\\.a\\.run\\.app/v1/sites/${site.name}/boot\\.ipxe\\?token=[A-Za-z0-9]{22,}$`));
+            // Cloud Run's deterministic URL (<service>-<project number>.<region>.run.app), as pinned in publicUrl.
+            // The token is the URL's password (HTTP Basic), never in the query string (docs/decisions/0008).
+            assert.match(value, new RegExp(`^https://${site.name}:[A-Za-z0-9]{22,}@${cfg.cluster.name}-boot-[0-9]+\\.[a-z0-9-]+\\.run\\.app/v1/sites/${site.name}/boot\\.ipxe$`));
             urls.push(value);
         }
-        const tokenOf = (u: string) => new URL(u).searchParams.get("token");
+        const tokenOf = (u: string) => new URL(u).password;
         assert.notStrictEqual(tokenOf(urls[0]), tokenOf(urls[1]), "sites must not share a token");
     });
 
@@ -294,8 +296,13 @@ describe("bootService pure helpers", () => {
         assert.notStrictEqual(long, serviceAccountId("a-very-long-cluster-name-for-testin2", "boot"));
     });
 
-    it("siteBootUrl escapes the token and drops a trailing slash", () => {
-        assert.strictEqual(siteBootUrl("https://x.run.app/", "site-1", "a+b"), "https://x.run.app/v1/sites/site-1/boot.ipxe?token=a%2Bb");
+    it("siteBootUrl puts the site and its token in the URL's credentials, escaped, and drops a trailing slash", () => {
+        const url = siteBootUrl("https://x.run.app/", "site-1", "a+b:c@d");
+        assert.strictEqual(url, "https://site-1:a%2Bb%3Ac%40d@x.run.app/v1/sites/site-1/boot.ipxe");
+        const parsed = new URL(url);
+        assert.deepStrictEqual([parsed.username, decodeURIComponent(parsed.password), parsed.host, parsed.search], ["site-1", "a+b:c@d", "x.run.app", ""]);
+        assert.strictEqual(siteBootUrl("http://10.0.0.1:8080", "lab", "t0k"), "http://lab:t0k@10.0.0.1:8080/v1/sites/lab/boot.ipxe");
+        assert.throws(() => siteBootUrl("https://x.run.app/path", "site-1", "secret-token"), (e: Error) => /scheme:\/\/host\[:port\]/.test(e.message) && !e.message.includes("secret-token"));
     });
 
     it("inventoryFromSites writes MAC and hostname once, from the stack's edge machines", () => {

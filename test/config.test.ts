@@ -157,7 +157,7 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
         assert.deepStrictEqual(cfg.tailnet.cloudTags, ["tag:talos-cloud"]);
         assert.deepStrictEqual(cfg.tailnet.edgeTags, ["tag:talos-edge"]);
         assert.strictEqual(cfg.tailnet.keyExpirySeconds, 3600);
-        const auth = cfg.tailnet.auth;
+        const auth = cfg.tailnet.auth!;
         assert.strictEqual(auth.kind, "oauth");
         if (auth.kind !== "oauth") {
             return;
@@ -252,9 +252,9 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
             return t;
         });
         const cfg2 = parseStackConfig(raw);
-        assert.strictEqual(cfg2.tailnet.auth.kind, "apiKey");
+        assert.strictEqual(cfg2.tailnet.auth?.kind, "apiKey");
         assert.deepStrictEqual(cfg2.bootService.keyBackend, { kind: "static" });
-        if (cfg2.tailnet.auth.kind === "apiKey") {
+        if (cfg2.tailnet.auth?.kind === "apiKey") {
             assert.strictEqual(await isSecret(cfg2.tailnet.auth.apiKey), true);
         }
     });
@@ -737,7 +737,7 @@ describe("stack config: readStackConfig from the Pulumi runtime", () => {
         assert.deepStrictEqual([...back.secretKeys], [`${NS}:tailscaleOauthClientSecret`]);
         const cfg = readStackConfig();
         assert.strictEqual(cfg.cluster.name, "setup02-cluster");
-        assert.strictEqual(cfg.tailnet.auth.kind, "oauth");
+        assert.strictEqual(cfg.tailnet.auth?.kind, "oauth");
     });
 
     it("rejects a secret that the runtime does not list as secret", () => {
@@ -760,11 +760,18 @@ describe("stack config: custom iPXE build (images.ipxeEfi / images.ipxeBios)", (
     const fs = require("fs") as typeof import("fs");
     const os = require("os") as typeof import("os");
     const path = require("path") as typeof import("path");
+    const crypto = require("crypto") as typeof import("crypto");
+    const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
+    const GTS_R1 = "D9:47:43:2A:BD:E7:B7:FA:90:FC:2E:6B:59:10:1B:12:80:E0:E1:C7:E4:E4:0F:A3:C6:88:7F:FF:57:A7:F4:CF";
+    /** BUILD-INFO as infra/ipxe/build.sh writes it for these two stand-in binaries. */
+    const buildInfo = (root: string) =>
+        ["https: enabled (DOWNLOAD_PROTO_HTTPS)", `trusted root: ${root}`, `binary: undionly.kpxe sha256 ${sha256("bios")}`, `binary: ipxe.efi sha256 ${sha256("efi")}`].join("\n") + "\n";
     let dir: string;
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipxe-cfg-"));
         fs.writeFileSync(path.join(dir, "ipxe.efi"), "efi");
         fs.writeFileSync(path.join(dir, "undionly.kpxe"), "bios");
+        fs.writeFileSync(path.join(dir, "BUILD-INFO"), buildInfo(`C = US, O = Google Trust Services LLC, CN = GTS Root R1 sha256 ${GTS_R1}`));
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -781,5 +788,15 @@ describe("stack config: custom iPXE build (images.ipxeEfi / images.ipxeBios)", (
     it("rejects a path that does not exist", () => {
         const raw = edit(dev(), "images", (v) => ({ ...v, ipxeEfi: path.join(dir, "missing.efi"), ipxeBios: path.join(dir, "undionly.kpxe") }));
         assert.match(onlyProblem(raw), /images\.ipxeEfi: .*missing\.efi.* does not exist on this machine; build it with infra\/ipxe\/build\.sh/);
+    });
+
+    it("rejects a build that cannot use the https:// boot URL, before any resource", () => {
+        const other = fs.mkdtempSync(path.join(dir, "other-"));
+        fs.writeFileSync(path.join(other, "ipxe.efi"), "efi");
+        fs.writeFileSync(path.join(other, "undionly.kpxe"), "bios");
+        const raw = edit(dev(), "images", (v) => ({ ...v, ipxeEfi: path.join(other, "ipxe.efi"), ipxeBios: path.join(other, "undionly.kpxe") }));
+        assert.match(onlyProblem(raw), /images\.ipxeEfi: the custom iPXE build has no BUILD-INFO next to it, so nothing says it can do HTTPS or which roots it trusts, and the boot URL \(Cloud Run \*\.run\.app\) is https:\/\//);
+        fs.writeFileSync(path.join(other, "BUILD-INFO"), buildInfo(`CN = Lab Root sha256 ${"AB:".repeat(31)}AB`));
+        assert.match(onlyProblem(raw), /images\.ipxeEfi: the custom iPXE build trusts none of the roots the boot URL \(Cloud Run \*\.run\.app\) chains to .*--ca-preset google/);
     });
 });

@@ -119,12 +119,12 @@ describe("edge graph (two sites)", () => {
     it("gives each site its own subnet and its own token", async () => {
         assert.strictEqual(cfg.edgeSites.length, 2);
         assert.notStrictEqual(cfg.edgeSites[0].bridge.subnetCidr, cfg.edgeSites[1].bridge.subnetCidr);
-        const tokens = await Promise.all(cfg.edgeSites.map(async (s) => new URL(await valueOf(handles.edge.bootService!.siteBootUrls[s.name])).searchParams.get("token")));
+        const tokens = await Promise.all(cfg.edgeSites.map(async (s) => new URL(await valueOf(handles.edge.bootService!.siteBootUrls[s.name])).password));
         assert.notStrictEqual(tokens[0], tokens[1]);
         for (const [i, s] of cfg.edgeSites.entries()) {
             const conf = await dnsmasqConfOf(`${cfg.cluster.name}-${s.name}`);
-            assert.ok(conf.includes(`token=${tokens[i]}`), `${s.name} must hand out its own token`);
-            assert.ok(!conf.includes(`token=${tokens[1 - i]}`), `${s.name} must not see the other site's token`);
+            assert.ok(conf.includes(`${s.name}:${tokens[i]}@`), `${s.name} must hand out its own token`);
+            assert.ok(!conf.includes(tokens[1 - i]!), `${s.name} must not see the other site's token`);
             assert.ok(conf.includes(`dhcp-range=${s.dhcp.rangeStart},${s.dhcp.rangeEnd}`), `${s.name} range`);
         }
     });

@@ -5,6 +5,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeSite, edgeHostConnection, edgeSiteLeases, validateEdgeSite } from "../components/edgeSite";
 import { IPXE_USER_CLASS } from "../infra/edge-host/dnsmasq";
+import { renderRootsList } from "../infra/edge-host/install";
+import { DEBIAN_IPXE } from "../lib/ipxe/debianPackage";
+import { GOOGLE_RUN_APP_TRUST } from "../lib/ipxe/googleTrust";
+import { dnsmasqHexBytes } from "../lib/ipxe/trust";
 import { renderNetworkSetupScript, renderNetworkTeardownScript } from "../infra/edge-host/network";
 import { edgeHostPaths } from "../infra/edge-host/paths";
 import { renderDnsmasqUnit, renderNetworkUnit } from "../infra/edge-host/units";
@@ -15,7 +19,7 @@ import { devStackConfig, twoSitesStackConfig } from "./stackFiles";
 const COPY = "command:remote:CopyToRemote";
 const COMMAND = "command:remote:Command";
 const TOKEN = "tok3nForSite1xxxxxxxxxxxxxxxxxxxxxxxxxxxx";
-const BOOT_URL = `https://talos-boot-abc123xyz-ew.a.run.app/v1/sites/site-1/boot.ipxe?token=${TOKEN}`;
+const BOOT_URL = `https://site-1:${TOKEN}@talos-boot-abc123xyz-ew.a.run.app/v1/sites/site-1/boot.ipxe`;
 
 /** The seed's site as the dev stack declares it (LVM storage, one UEFI VM). */
 const devSite = (): EdgeSiteConfig => devStackConfig().edgeSites[0];
@@ -44,7 +48,7 @@ describe("EdgeSite", () => {
         assert.ok(inputIsSecret(copy, "source"), "the dnsmasq config carries the site token");
         assert.equal(copy.inputs.remotePath, "/var/lib/talos-edge/staging/site-1/dnsmasq.conf");
         const conf = await copiedText(copy);
-        assert.ok(conf.includes(`dhcp-boot=tag:ipxe,${BOOT_URL}`));
+        assert.ok(conf.includes(`dhcp-boot=tag:talos-ipxe,${BOOT_URL}`));
         assert.ok(conf.includes("dhcp-host=52:54:00:00:02:01,10.0.20.10,talos-edge-1,infinite"));
         assert.ok(conf.includes(`interface=${edgeHostPaths("site-1").dhcpPort}`));
         assert.ok(conf.includes("listen-address=10.0.20.2"));
@@ -65,6 +69,7 @@ describe("EdgeSite", () => {
             dhcpUnit: ["dhcp.service", renderDnsmasqUnit(site)],
             setupScript: ["net-setup.sh", renderNetworkSetupScript(site)],
             teardownScript: ["net-teardown.sh", renderNetworkTeardownScript(site)],
+            ipxeRoots: ["ipxe-roots.txt", renderRootsList(GOOGLE_RUN_APP_TRUST.crossCerts)],
         };
         for (const [role, [file, text]] of Object.entries(expected)) {
             const copy = findResource(COPY, `site-1-copy-${role}`);
@@ -72,14 +77,14 @@ describe("EdgeSite", () => {
             assert.equal(await copiedText(copy), text);
             assert.ok(!inputIsSecret(copy, "source"));
         }
-        assert.equal(resourcesOfType(COPY).length, 5);
+        assert.equal(resourcesOfType(COPY).length, 6);
     });
 
     it("connects with the pinned host key, bounded dialing, and the runner's agent when there is no key", async () => {
         await build(devSite());
         for (const res of [...resourcesOfType(COPY), ...resourcesOfType(COMMAND)]) {
             const c = res.inputs.connection;
-            assert.equal(c.host, "kvm-host.example.internal");
+            assert.equal(c.host, "kvm-host.lab.internal");
             assert.equal(c.user, "root");
             assert.equal(c.port, 22);
             assert.equal(c.hostKey, devSite().host.hostKey);
@@ -136,7 +141,7 @@ describe("EdgeSite", () => {
     it("checks and installs the host packages the site needs before copying", async () => {
         await build(devSite());
         const preflight = findResource(COMMAND, "site-1-preflight");
-        for (const pkg of ["openvswitch-switch", "dnsmasq-base", "nftables", "libvirt-clients", "libvirt-daemon-system", "qemu-system-x86", "ovmf", "lvm2", "ipxe"]) {
+        for (const pkg of ["openvswitch-switch", "dnsmasq-base", "nftables", "libvirt-clients", "libvirt-daemon-system", "qemu-system-x86", "ovmf", "lvm2", "curl", "dpkg"]) {
             assert.ok(preflight.inputs.create.includes(`missing+=('${pkg}')`), `does not check ${pkg}`);
         }
         assert.match(preflight.inputs.create, /install -d -m 0700 -o 'root' '\/var\/lib\/talos-edge\/staging\/site-1'/);
@@ -166,6 +171,27 @@ describe("EdgeSite", () => {
         assert.doesNotMatch(findResource(COMMAND, "site-1-preflight").inputs.create, /qemu-system-x86/);
     });
 
+    it("serves Debian 13's pinned iPXE by default, with the Google roots pinned and served to it", async () => {
+        await build(devSite());
+        const conf = (await copiedText(findResource(COPY, "site-1-copy-dnsmasqConf"))).split("\n");
+        for (const line of [
+            "dhcp-boot=tag:!talos-ipxe,tag:efi-x86_64,snponly.efi,,10.0.20.2",
+            "dhcp-boot=tag:!talos-ipxe,tag:!efi-x86_64,tag:!efi-arm64,undionly.kpxe,,10.0.20.2",
+            `dhcp-boot=tag:talos-ipxe,${BOOT_URL}`,
+            `dhcp-option-force=77,${IPXE_USER_CLASS}`,
+            `dhcp-option-force=encap:175,90,${dnsmasqHexBytes(GOOGLE_RUN_APP_TRUST.fingerprints)}`,
+            "dhcp-option-force=encap:175,93,tftp://10.0.20.2/ipxe-roots",
+        ]) {
+            assert.ok(conf.includes(line), `missing line ${line}`);
+        }
+        const install = findResource(COMMAND, "site-1-install").inputs.create as string;
+        assert.ok(install.includes(`IPXE_DEB_SHA256='${DEBIAN_IPXE.sha256}'`));
+        for (const url of DEBIAN_IPXE.urls) assert.ok(install.includes(`'${url}'`), `does not fetch from ${url}`);
+        for (const f of Object.values(DEBIAN_IPXE.files)) assert.ok(install.includes(`${f.sha256}  ${f.path}`), `does not check ${f.path}`);
+        assert.match(install, /iPXE's cross-signed-certificate source/);
+        assert.equal(resourcesOfType(COPY).filter((c) => /ipxeEfi|ipxeBios/.test(c.name)).length, 0, "nothing to copy: the host fetches the package");
+    });
+
     it("serves a custom iPXE build: copies both binaries and gives the URL only to its user class", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-ipxe-"));
         try {
@@ -181,7 +207,10 @@ describe("EdgeSite", () => {
             assert.ok(conf.includes(`dhcp-boot=tag:talos-ipxe,${BOOT_URL}`));
             const install = findResource(COMMAND, "site-1-install").inputs.create as string;
             assert.match(install, /installed custom ipxe\.efi/);
-            assert.doesNotMatch(findResource(COMMAND, "site-1-preflight").inputs.create, /'ipxe'/);
+            assert.doesNotMatch(install, /IPXE_DEB/);
+            assert.ok(!conf.includes("dhcp-option-force=77,"), "our build announces its class itself");
+            assert.ok(conf.includes("dhcp-option-force=encap:175,93,tftp://10.0.20.2/ipxe-roots"), "no ca.ipxe.org lookups for our build either");
+            assert.doesNotMatch(findResource(COMMAND, "site-1-preflight").inputs.create, /'curl'/);
 
             // A rebuilt binary changes the install command (re-run), not just the copy.
             resetRegistrations();

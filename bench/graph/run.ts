@@ -8,9 +8,10 @@
  *   npm run bench:graph -- --help
  *
  * Each run is its own Node.js process (bench/graph/child.ts), so peak memory is that run's
- * alone. The base revision is exported with `git archive` (read-only for the repository) into a
- * temporary directory whose node_modules is a symlink to this tree's. Runs of the two trees are
- * interleaved so that background load hits both alike. Nothing asserts on the numbers: see
+ * alone. The base revision is exported with `git archive`, the working tree is copied as it is
+ * at the start (tracked and untracked files, so edits during the run do not mix in), both into
+ * a temporary directory whose node_modules is a symlink to this tree's; git is only read. Runs
+ * of the two trees are interleaved so that background load hits both alike. Nothing asserts on the numbers: see
  * docs/benchmarks.md for the targets and the measured results.
  */
 import { ChildProcess, execFileSync, fork, spawn } from "node:child_process";
@@ -29,7 +30,8 @@ const DEV_STACK_FILES = [path.join(ROOT, "test", "fixtures", "Pulumi.dev.filled.
 const USAGE = `Usage: npm run bench:graph -- [options]
 
 Times the program (stacks/index.ts) under the test mocks for the dev stack and synthetic
-stacks of N edge machines, for the working tree and a base revision, one process per run.
+stacks of N edge machines, for a copy of the working tree taken at the start and a base
+revision (git archive), one process per run.
 
 Options:
   --base <rev>      git revision to compare with (default HEAD~1); "none" measures only the working tree
@@ -121,6 +123,28 @@ async function exportRevision(rev: string, dir: string): Promise<string> {
     return commit;
 }
 
+/** The run in progress, stopped when the benchmark is interrupted. */
+let running: ChildProcess | undefined;
+
+/** Copies the working tree's files (tracked and untracked, not ignored) into `dir`. */
+function snapshotWorkingTree(dir: string): string {
+    const head = execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const files = execFileSync("git", ["-C", ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 })
+        .split("\0")
+        .filter((f) => f !== "");
+    for (const file of files) {
+        const from = path.join(ROOT, file);
+        const stat = fs.lstatSync(from, { throwIfNoEntry: false });
+        if (!stat || !(stat.isFile() || stat.isSymbolicLink())) {
+            continue; // deleted in the working tree, or a submodule
+        }
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.cpSync(from, path.join(dir, file), { verbatimSymlinks: true });
+    }
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+    return head;
+}
+
 /** One measurement of `tree` with the raw config in `configFile`. */
 function measure(tree: Tree, configFile: string, timeoutSeconds: number): Promise<ChildResult> {
     return new Promise((resolve, reject) => {
@@ -131,6 +155,7 @@ function measure(tree: Tree, configFile: string, timeoutSeconds: number): Promis
             env: { ...process.env, TS_NODE_PROJECT: path.join(tree.root, "tsconfig.json") },
             stdio: ["ignore", "ignore", "pipe", "ipc"],
         });
+        running = child;
         let result: ChildResult | undefined;
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutSeconds * 1000);
         child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
@@ -139,6 +164,7 @@ function measure(tree: Tree, configFile: string, timeoutSeconds: number): Promis
         });
         child.on("exit", (code, signal) => {
             clearTimeout(timer);
+            running = undefined;
             if (result) {
                 resolve(result);
             } else {
@@ -198,10 +224,14 @@ async function main(): Promise<void> {
     const opts = parsed;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "bench-graph-"));
     const cleanup = (): void => fs.rmSync(work, { recursive: true, force: true });
-    process.on("SIGINT", () => {
-        cleanup();
-        process.exit(130);
-    });
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.on(signal, () => {
+            running?.kill("SIGKILL");
+            cleanup();
+            console.log(`\nbench:graph: stopped (${signal})`);
+            process.exit(130);
+        });
+    }
     try {
         const trees: Tree[] = [];
         if (opts.base) {
@@ -209,7 +239,9 @@ async function main(): Promise<void> {
             const commit = await exportRevision(opts.base, path.join(work, "base"));
             trees.push({ label: `base ${commit}`, root: path.join(work, "base") });
         }
-        trees.push({ label: "working tree", root: ROOT });
+        console.log("bench:graph: copying the working tree ...");
+        const head = snapshotWorkingTree(path.join(work, "current"));
+        trees.push({ label: `working tree (${head} + changes)`, root: path.join(work, "current") });
 
         const devFile = DEV_STACK_FILES.find((f) => fs.existsSync(f))!;
         const dev = readStackFile(devFile);

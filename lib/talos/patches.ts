@@ -97,9 +97,12 @@ export function hostnamePatch(hostname: string): string {
     return stringify({ ...doc, auto: "off" }, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
 }
 
-/** The tailscale `ExtensionServiceConfig` (TS_AUTH_ONCE=true) for one node; the result holds the key. */
-export function tailscalePatch(authKey: string, hostname: string): string {
-    return tailscaleExtensionConfig({ authKey, hostname });
+/**
+ * The tailscale `ExtensionServiceConfig` (TS_AUTH_ONCE=true) for one node; the result holds the
+ * key. `extraArgs` go to TS_EXTRA_ARGS (Headscale's `--login-server=<url>`).
+ */
+export function tailscalePatch(authKey: string, hostname: string, extraArgs: readonly string[] = []): string {
+    return tailscaleExtensionConfig({ authKey, hostname, extraArgs: [...extraArgs] });
 }
 
 function uniqueSorted(values: string[]): string[] {

@@ -85,10 +85,13 @@ describe("boot-server app (HTTP)", function () {
     }
 
     const get = (h: Harness, path: string, headers?: Record<string, string>): Promise<RawResponse> => rawRequest(h.port, { path, headers });
+    /** The site's credentials as iPXE sends them after the 401 challenge (docs/decisions/0008). */
+    const siteAuth = (site: "alpha" | "beta") => ({ authorization: `Basic ${Buffer.from(`${site}:${SITE_TOKENS[site]}`).toString("base64")}` });
 
-    function machineQuery(m: { mac: string; uuid?: string; serial?: string }, over: Record<string, string> = {}, token = SITE_TOKENS.alpha): string {
+    /** The machine script's query; `token` only for rows that test the deprecated `?token=` form. */
+    function machineQuery(m: { mac: string; uuid?: string; serial?: string }, over: Record<string, string> = {}, token?: string): string {
         const q: Record<string, string> = {
-            token,
+            ...(token === undefined ? {} : { token }),
             mac: m.mac.replace(/:/g, "-"),
             uuid: m.uuid ?? "",
             serial: encodeURIComponent(m.serial ?? ""),
@@ -111,7 +114,7 @@ describe("boot-server app (HTTP)", function () {
 
     /** Asks for a machine script for `m` (default: a fresh spare machine). */
     function machineScript(h: Harness, site: "alpha" | "beta", m: { mac: string; uuid?: string; serial?: string }, over: Record<string, string> = {}): Promise<RawResponse> {
-        return get(h, `/v1/sites/${site}/machine.ipxe?${machineQuery(m, over, SITE_TOKENS[site])}`);
+        return get(h, `/v1/sites/${site}/machine.ipxe?${machineQuery(m, over)}`, siteAuth(site));
     }
 
     /** Asserts `res` is the local-boot answer: a script that only exits, with nothing to fetch. */
@@ -170,21 +173,19 @@ describe("boot-server app (HTTP)", function () {
     });
 
     it("boots a known machine: site script -> machine script -> single-use config", async () => {
-        const site = await get(main, `/v1/sites/alpha/boot.ipxe?token=${SITE_TOKENS.alpha}`);
+        const site = await get(main, "/v1/sites/alpha/boot.ipxe", siteAuth("alpha"));
         assert.equal(site.status, 200);
         assert.match(site.headers["content-type"] ?? "", /^text\/plain/);
         assert.match(site.body, /^#!ipxe\n/);
         const chain = /chain --replace --autofree (\S+) \|\| goto retry/.exec(site.body);
         assert.ok(chain, site.body);
         const base = `http://127.0.0.1:${main.port}`;
-        assert.equal(
-            chain[1],
-            `${base}/v1/sites/alpha/machine.ipxe?token=${SITE_TOKENS.alpha}&mac=\${mac:hexhyp}&uuid=\${uuid}&serial=\${serial:uristring}&arch=\${buildarch}&platform=\${platform}`,
-        );
+        // Relative: iPXE resolves it against the site URL and sends the same credentials.
+        assert.equal(chain[1], "machine.ipxe?mac=${mac:hexhyp}&uuid=${uuid}&serial=${serial:uristring}&arch=${buildarch}&platform=${platform}");
 
         // What iPXE sends for edge-1.
-        const machineUrl = expandIpxe(chain[1], { mac: EDGE1.mac, uuid: EDGE1.uuid, serial: EDGE1.serial, buildarch: "x86_64", platform: "efi" });
-        const boot = await get(main, pathOf(machineUrl));
+        const machineUrl = expandIpxe(new URL(chain[1], `${base}/v1/sites/alpha/boot.ipxe`).href, { mac: EDGE1.mac, uuid: EDGE1.uuid, serial: EDGE1.serial, buildarch: "x86_64", platform: "efi" });
+        const boot = await get(main, pathOf(machineUrl), siteAuth("alpha"));
         assert.equal(boot.status, 200, boot.body);
         const kernelLine = boot.body.split("\n").find((l) => l.startsWith("kernel "));
         assert.ok(kernelLine);
@@ -243,7 +244,7 @@ describe("boot-server app (HTTP)", function () {
     });
 
     it("matches an arm64 machine by UUID and boots the arm64 assets", async () => {
-        const res = await get(main, `/v1/sites/alpha/machine.ipxe?${machineQuery({ mac: "52:54:00:aa:aa:aa", uuid: EDGE2.uuid }, { arch: "arm64" })}`);
+        const res = await get(main, `/v1/sites/alpha/machine.ipxe?${machineQuery({ mac: "52:54:00:aa:aa:aa", uuid: EDGE2.uuid }, { arch: "arm64" })}`, siteAuth("alpha"));
         assert.equal(res.status, 200, res.body);
         assert.ok(res.body.includes(`kernel ${ARM_KERNEL_URL} talos.platform=metal console=ttyAMA0 console=tty0 `));
         assert.ok(res.body.includes(`initrd ${ARM_INITRAMFS_URL} `));
@@ -270,16 +271,16 @@ describe("boot-server app (HTTP)", function () {
 
     it("records an unknown machine as pending, and boots it once the inventory has it", async () => {
         const path = `/v1/sites/alpha/machine.ipxe?${machineQuery({ ...NEWBIE, serial: "NEW 01" }, { platform: "pcbios", arch: "i386" })}`;
-        const first = await get(main, path);
+        const first = await get(main, path, siteAuth("alpha"));
         assert.equal(first.status, 200);
         assert.match(first.body, /^#!ipxe\n/);
         assert.ok(first.body.includes("sleep 30\n"));
         assert.ok(!/talos\.config|kernel /.test(first.body), "no boot, no ticket for an unknown machine");
         const retryUrl = /chain --replace --autofree (\S+) \|\| goto retry/.exec(first.body)?.[1];
-        assert.ok(retryUrl?.includes("/v1/sites/alpha/machine.ipxe?"), "it asks the same URL again");
+        assert.ok(retryUrl?.startsWith("machine.ipxe?"), "it asks the same URL again (relative: iPXE keeps the credentials)");
 
         nowMs += 45_000;
-        await get(main, path);
+        await get(main, path, siteAuth("alpha"));
         const pending = (await store.listPending("alpha")).find((p) => p.mac === NEWBIE.mac);
         assert.ok(pending, "pending machine recorded");
         assert.equal(pending.uuid, NEWBIE.uuid);
@@ -297,7 +298,7 @@ describe("boot-server app (HTTP)", function () {
         const input = appSettings();
         input.sites[0].machines.push(NEWBIE);
         const next = await start(input);
-        const res = await get(next, path);
+        const res = await get(next, path, siteAuth("alpha"));
         assert.equal(res.status, 200);
         const ticket = /\/v1\/config\/([A-Za-z0-9_-]{43})/.exec(res.body)?.[1];
         assert.ok(ticket, res.body);
@@ -548,8 +549,8 @@ describe("boot-server app (HTTP)", function () {
             { name: "command after the platform", path: good({ platform: "efi%3Breboot" }), status: 400, error: "invalid_request", field: "platform" },
             { name: "unexpanded ${platform}", path: good({ platform: "%24%7Bplatform%7D" }), status: 400, error: "invalid_request", field: "platform" },
             { name: "unknown query parameter", path: `${good()}&debug=1`, status: 400, error: "invalid_request" },
-            { name: "MAC and UUID of two different machines", path: good({ uuid: EDGE2.uuid }), status: 409, error: "identity_conflict" },
-            { name: "arm64 iPXE for an amd64 machine", path: good({ arch: "arm64" }), status: 409, error: "identity_conflict" },
+            { name: "MAC and UUID of two different machines", path: good({ uuid: EDGE2.uuid }), headers: siteAuth("alpha"), status: 409, error: "identity_conflict" },
+            { name: "arm64 iPXE for an amd64 machine", path: good({ arch: "arm64" }), headers: siteAuth("alpha"), status: 409, error: "identity_conflict" },
             { name: "Host header that is no host name", path: `/v1/sites/alpha/boot.ipxe?token=${A}`, headers: { host: "evil$(reboot).example" }, status: 400, error: "invalid_host" },
             { name: "overlong URL", path: `/v1/sites/alpha/boot.ipxe?token=${A}&pad=${"p".repeat(3000)}`, status: 414, error: "uri_too_long" },
             { name: "huge header", path: "/healthz", headers: { "x-padding": "h".repeat(20_000) }, status: 431, error: "headers_too_large" },

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import {
     configUrl,
     kernelCommandLine,
+    MACHINE_URL,
     machineUrlTemplate,
     renderLocalBootScript,
     renderMachineBootScript,
@@ -39,7 +40,24 @@ describe("boot-server iPXE scripts", () => {
         assert.equal(siteScriptUrl(BASE, "alpha", TOKEN), `${BASE}/v1/sites/alpha/boot.ipxe?token=${TOKEN}`);
     });
 
-    it("site script chains to the machine URL with iPXE's identifiers", () => {
+    it("site script chains to the relative machine URL (no token anywhere) with iPXE's identifiers", () => {
+        assert.equal(MACHINE_URL, "machine.ipxe?mac=${mac:hexhyp}&uuid=${uuid}&serial=${serial:uristring}&arch=${buildarch}&platform=${platform}");
+        // Resolved as iPXE resolves it: against the site URL, keeping its credentials.
+        const resolved = new URL(MACHINE_URL, `https://alpha:${TOKEN}@boot.example.run.app/v1/sites/alpha/boot.ipxe`);
+        assert.equal(`${resolved.username}:${resolved.password}@${resolved.host}${resolved.pathname}`, `alpha:${TOKEN}@boot.example.run.app/v1/sites/alpha/machine.ipxe`);
+        for (const script of [
+            renderSiteScript({ site: "alpha", machineUrl: MACHINE_URL, retry: RETRY }),
+            renderWaitScript({ site: "alpha", machineUrl: MACHINE_URL, waitSeconds: 30, retry: RETRY }),
+        ]) {
+            assert.ok(lines(script).includes(`chain --replace --autofree ${MACHINE_URL} || goto retry`));
+            assert.ok(!script.includes(TOKEN));
+        }
+        for (const near of [`../beta/${MACHINE_URL}`, `/v1/sites/beta/${MACHINE_URL}`, `${MACHINE_URL} || reboot`, "machine.ipxe?mac=${mac}"]) {
+            assert.throws(() => renderSiteScript({ site: "alpha", machineUrl: near, retry: RETRY }), /not a machine URL template/, near);
+        }
+    });
+
+    it("site script for an old ?token= request chains to the old absolute machine URL with iPXE's identifiers", () => {
         const url = machineUrlTemplate(BASE, "alpha", TOKEN);
         assert.equal(
             url,

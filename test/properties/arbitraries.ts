@@ -4,8 +4,8 @@
  * values it refuses (wrong shape, wrong type, placeholders, out of range), and sites sometimes
  * repeat a name, MAC, UUID or serial, so the parsers' uniqueness rules are exercised too.
  *
- * Two strengths: `machine()` mixes good and bad fields (for comparing the stack and the
- * service); `validSite()` draws only values the model documents as valid, with every
+ * Two strengths: `sites()` mixes good and bad fields (for comparing the stack and the
+ * service); `validSites()` draws only values the model documents as valid, with every
  * identifier unique (for rendering and starting the service from what the stack accepts).
  * Nothing here knows the verdict: the tests compare the two parsers, or render what one accepts.
  */
@@ -37,7 +37,7 @@ const anyCase = (arb: fc.Arbitrary<string>): fc.Arbitrary<string> => fc.mixedCas
 // name: a DNS label, unique across all sites (and not a cloud node's name, a stack-only rule)
 
 /** Names the fixture stack's cloud nodes use: the stack refuses them for edge machines, the service cannot know them. */
-export const CLOUD_NODE_NAMES = ["master-1", "worker-1"];
+const CLOUD_NODE_NAMES = ["master-1", "worker-1"];
 
 const NAME_POOL = ["edge-a", "edge-b", "talos-edge-1", "n1", "0"];
 const goodName = fc.oneof(
@@ -89,7 +89,7 @@ const badMac = fc.oneof(
 
 const UUID_POOL = ["11111111-2222-3333-4444-555555555555", "11111111-2222-3333-4444-555555555555".toUpperCase(), "03000200-0400-0500-0006-000700080009"];
 /** Placeholder SMBIOS UUIDs (the first is one of the issue's regression values). */
-export const PLACEHOLDER_UUIDS = ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"];
+const PLACEHOLDER_UUIDS = ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"];
 const goodUuid = fc.oneof(
     { arbitrary: anyCase(fc.tuple(hexString(8), hexString(4), hexString(4), hexString(4), hexString(12)).map((g) => g.join("-"))), weight: 3 },
     { arbitrary: fc.constantFrom(...UUID_POOL), weight: 1 },
@@ -112,7 +112,7 @@ const badUuid = fc.oneof(
 
 const SERIAL_POOL = ["SN:1234", "SN-0101", "PF2ABCDE", "ABC 123", "x".repeat(64), "chassis/1+2_3.4"];
 /** Vendor placeholder serials (the first is one of the issue's regression values). */
-export const PLACEHOLDER_SERIALS = ["To Be Filled By O.E.M.", "to be filled by o.e.m", "Default string", "System Serial Number", "Not Specified", "N/A", "None", "0", "123456789"];
+const PLACEHOLDER_SERIALS = ["To Be Filled By O.E.M.", "to be filled by o.e.m", "Default string", "System Serial Number", "Not Specified", "N/A", "None", "0", "123456789"];
 const goodSerial = fc.oneof(
     { arbitrary: fc.stringMatching(/^[A-Za-z0-9._/+:-](?:[A-Za-z0-9 ._/+:-]{0,20}[A-Za-z0-9._/+:-])?$/), weight: 3 },
     { arbitrary: fc.constantFrom(...SERIAL_POOL), weight: 2 },
@@ -124,9 +124,9 @@ const badSerial = fc.oneof(
     fc.constantFrom(true, { sn: 1 }, [1]),
 );
 /**
- * Serials inside the serial alphabet that the stack's example-file placeholder rule could
- * catch ("REPLACE", "...", an `example` domain). Kept separate so the equivalence property
- * draws them on purpose.
+ * Serials inside the serial alphabet that look like the stack's example-file placeholders
+ * ("REPLACE", "...", an `example` domain): that rule must not reach machine values, which the
+ * service decides without it. Kept separate so the equivalence property draws them on purpose.
  */
 const placeholderLookingSerial = fc.constantFrom("REPLACE-ME", "SN...1", "rack1.example.com");
 
@@ -262,7 +262,8 @@ function assemble(d: MachineDraw): RawMachine {
  *
  * `vm` (stack only) is always valid and never on an arm64 machine: a machine the stack refuses
  * for a stack-only reason drops out of its uniqueness checks, so the two sides' problem lists
- * would differ for that reason alone. The VM rules are covered by test/config.test.ts.
+ * would differ for that reason alone. The VM rules have their own cases in test/config.test.ts
+ * and edgeRender.property.test.ts.
  */
 export function machine(): fc.Arbitrary<unknown> {
     const draw = fc.record({
@@ -306,13 +307,11 @@ export function machine(): fc.Arbitrary<unknown> {
     );
 }
 
-
 // ---------------------------------------------------------------------------------------
 // Valid sites: only values the model documents as valid, every identifier unique.
 
-/** A machine of valid values. */
-const validMachine: fc.Arbitrary<RawMachine> = (() => {
-    return fc
+/** A machine of valid values only (identifiers may still repeat another machine's). */
+const validMachine: fc.Arbitrary<RawMachine> = fc
     .record({
         name: goodName,
         mac: goodMac,
@@ -336,7 +335,6 @@ const validMachine: fc.Arbitrary<RawMachine> = (() => {
         const disk = d.disk === "neither" && vm === undefined ? "installDisk" : d.disk;
         return assemble({ ...d, vm, disk } as MachineDraw);
     });
-})();
 
 const norm = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
 /** True when two machines would collide on a name, MAC, UUID or serial. */
@@ -371,6 +369,10 @@ export function validSites(opts: { maxMachines?: number; armVms?: boolean } = {}
 }
 
 type SharedField = "name" | "mac" | "uuid" | "serial";
+
+/** The identifier both machines get when `from` has none of its own. */
+const SHARED: Record<SharedField, string> = { name: "shared-1", mac: "52:54:00:0f:0f:0f", uuid: "22222222-3333-4444-5555-666666666666", serial: "Shared SN 1" };
+
 /**
  * Give machines `from` and `to` (flat indexes, taken modulo the count) the same identifier
  * `field`: `from`'s own, or a fixed one when it has none; spelt another way on `to` when `respell`.
@@ -402,8 +404,6 @@ function applyShares(lists: unknown[][], shares: Share[]): unknown[][] {
     }
     return out;
 }
-
-const SHARED: Record<SharedField, string> = { name: "shared-1", mac: "52:54:00:0f:0f:0f", uuid: "22222222-3333-4444-5555-666666666666", serial: "Shared SN 1" };
 
 const isRecord = (v: unknown): v is RawMachine => typeof v === "object" && v !== null && !Array.isArray(v);
 

@@ -42,7 +42,19 @@ function checkRetry(r: RetryPolicy): void {
     }
 }
 
-/** The site boot URL the edge DHCP server hands iPXE. */
+/**
+ * The machine URL the site and wait scripts chain to. Relative on purpose: iPXE resolves it against
+ * the URL it fetched the script from and keeps that URL's user and password (RFC 3986 reference
+ * resolution; iPXE's `resolve_uri` copies the base's credentials), so the site token travels only
+ * as HTTP Basic credentials and appears in no script and no query string.
+ */
+export const MACHINE_URL = `machine.ipxe?${MACHINE_QUERY_TEMPLATE}`;
+
+/**
+ * The site boot URL in its old form, the token in the query string.
+ * @deprecated accepted for one release (docs/decisions/0008); the stack hands out
+ * `siteBootUrl` (model/bootContract.ts), which carries the token as credentials.
+ */
 export function siteScriptUrl(baseUrl: string, site: string, token: string): string {
     assertSafe(baseUrl, BASE_URL, "base URL");
     assertSafe(site, DNS_LABEL, "site name");
@@ -50,7 +62,12 @@ export function siteScriptUrl(baseUrl: string, site: string, token: string): str
     return `${baseUrl}/v1/sites/${site}/boot.ipxe?token=${token}`;
 }
 
-/** The per-machine URL, with iPXE variables left for iPXE to expand. */
+/**
+ * The per-machine URL in its old form (absolute, token in the query), with iPXE variables left for
+ * iPXE to expand. Only for a request that itself came with `?token=`: an old boot URL has no
+ * credentials for `MACHINE_URL` to inherit.
+ * @deprecated with the query-string token (docs/decisions/0008).
+ */
 export function machineUrlTemplate(baseUrl: string, site: string, token: string): string {
     assertSafe(baseUrl, BASE_URL, "base URL");
     assertSafe(site, DNS_LABEL, "site name");
@@ -93,6 +110,7 @@ function chainLines(url: string, retry: RetryPolicy): string[] {
 }
 
 function checkMachineUrl(url: string): string {
+    if (url === MACHINE_URL) return url;
     const suffix = `&${MACHINE_QUERY_TEMPLATE}`;
     if (!url.endsWith(suffix)) throw new Error("refusing to render an iPXE script: not a machine URL template");
     const head = url.slice(0, -suffix.length);

@@ -1,7 +1,8 @@
 /**
  * Structured JSON logs (Fastify's pino), shaped for Cloud Logging (`severity`, `message`,
  * `time`), with secrets kept out by construction:
- *  - requests are logged as method + path only: never the query string (site tokens ride in it),
+ *  - requests are logged as method + path only: never the query string (old boot URLs still carry
+ *    the site token there) and never headers (`Authorization` carries it now),
  *    never headers. The path is rebuilt from the matched route's template, never copied from
  *    the request: tickets show as `[ticket]`, a site name only when it is a configured site, and
  *    any path that matched no route (`//v1/config/<t>`, `/V1/...`, `;token=`, `/x/<token>`) as
@@ -23,7 +24,8 @@ export type AuditEvent =
     | "enrolled_local_boot" // known machine already enrolled for its generation: told to boot from disk, no ticket
     | "unknown_machine" // machine not in the inventory: recorded as pending, told to wait
     | "identity_conflict" // identifiers contradict the inventory: refused
-    | "token_refused" // missing or wrong site token
+    | "token_refused" // missing, malformed or wrong site credentials
+    | "token_in_query" // site token in the URL query string (deprecated, a warning): the site's DHCP still has the old boot URL
     | "config_served" // ticket consumed, config delivered
     | "replay_refused" // ticket already used
     | "ticket_expired" // ticket past its TTL

@@ -122,10 +122,13 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         await store.close().catch(() => undefined);
         throw err;
     }
+    const cpu = process.cpuUsage();
     logLine("INFO", "ready", {
         machines: settings.sites.reduce((n, s) => n + s.machines.length, 0),
-        // From process start (Node's own clock), so it includes loading the bundle.
+        // From process start (Node's own clock), so it includes loading the bundle; and the CPU
+        // time spent so far, which does not depend on what else the machine is running.
         startupMs: Math.round(process.uptime() * 1000),
+        startupCpuMs: Math.round((cpu.user + cpu.system) / 1000),
     });
 
     const purge = setInterval(() => {

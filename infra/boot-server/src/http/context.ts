@@ -22,7 +22,7 @@ export interface ContextOptions {
     secrets: Pick<BootSecrets, "baseConfig" | "siteTokens" | "adminToken">;
     store: BootStore;
     minter: KeyMinter;
-    /** Clock for ticket issue and expiry; default `() => new Date()`. */
+    /** Clock for ticket issue and expiry, the ticket throttle and the /healthz write-check cache; default `() => new Date()`. */
     now?: () => Date;
     /** Longest a key mint may take (ms); default MINT_BUDGET_MS (deliver.ts). Tests shorten it. */
     mintBudgetMs?: number;
@@ -78,7 +78,7 @@ export function createHandlerContext(opts: ContextOptions): HandlerContext {
         siteTokenDigests: new Map(Object.entries(siteTokens).map(([site, token]) => [site, secretDigest(token)])),
         adminTokenDigest: opts.secrets.adminToken === undefined ? undefined : secretDigest(opts.secrets.adminToken),
         ticketThrottle: new MachineTicketThrottle(settings.machineTicketIntervalSeconds * 1000),
-        storeHealth: new StoreWriteProbe(store),
+        storeHealth: new StoreWriteProbe(store, opts.now ? () => opts.now!().getTime() : Date.now),
         retry: { attempts: settings.chainAttempts, delaySeconds: settings.chainRetryDelaySeconds },
         kernelArgsByArch: new Map(
             Object.entries(settings.assets).map(([arch, assets]) => [arch, [...assets.consoleArgs, ...settings.kernelArgs]]),

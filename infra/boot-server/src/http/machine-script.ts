@@ -1,5 +1,6 @@
 /**
- * GET /v1/sites/<site>/machine.ipxe?token=<t>&mac=..&uuid=..&serial=..&arch=..&platform=..
+ * GET /v1/sites/<site>/machine.ipxe?mac=..&uuid=..&serial=..&arch=..&platform=.. with
+ * `Authorization: Basic <site>:<token>` (or, for one release, `&token=<t>`: docs/decisions/0008)
  *
  *   known machine:                      boot script with a single-use config ticket
  *   known machine, already enrolled     script that exits to the local disk; no ticket
@@ -10,7 +11,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { talosArchFor } from "../formats";
 import { identityFromRequest, LookupResult } from "../inventory";
-import { configUrl, machineUrlTemplate, renderLocalBootScript, renderMachineBootScript, renderWaitScript } from "../ipxe";
+import { configUrl, MACHINE_URL, machineUrlTemplate, renderLocalBootScript, renderMachineBootScript, renderWaitScript } from "../ipxe";
 import type { IssueResult } from "../store/types";
 import { newTicket, ticketId, ticketRef } from "../tickets";
 import type { Enrolled } from "./caches";
@@ -35,7 +36,8 @@ interface Seen {
 }
 
 export async function handleMachineScript(ctx: HandlerContext, req: MachineScriptRequest, reply: FastifyReply): Promise<FastifyReply> {
-    if (!authorise(ctx, req, reply)) return reply;
+    const via = authorise(ctx, req, reply);
+    if (via === undefined) return reply;
     const base = baseUrlFor(ctx.settings, req);
     if (!base) return sendError(reply, 400, "invalid_host");
     const { site } = req.params;
@@ -50,7 +52,7 @@ export async function handleMachineScript(ctx: HandlerContext, req: MachineScrip
         audit(req, "identity_conflict", { ...seen, machines, reason }, "machine identifiers contradict the inventory");
         return sendError(reply, 409, "identity_conflict");
     }
-    if (found.kind === "unknown") return answerUnknown(ctx, req, reply, base, seen);
+    if (found.kind === "unknown") return answerUnknown(ctx, req, reply, via === "basic" ? MACHINE_URL : machineUrlTemplate(base, site, ctx.siteTokens[site]), seen);
 
     const machine = found.machine;
     const localBoot = (enrollment: Enrolled): FastifyReply => answerLocalBoot(req, reply, seen, found, enrollment);
@@ -120,7 +122,7 @@ export async function handleMachineScript(ctx: HandlerContext, req: MachineScrip
 }
 
 /** Not in the inventory: recorded as pending (unless the site's pending list is full) and told to wait. */
-async function answerUnknown(ctx: HandlerContext, req: MachineScriptRequest, reply: FastifyReply, base: string, seen: Seen): Promise<FastifyReply> {
+async function answerUnknown(ctx: HandlerContext, req: MachineScriptRequest, reply: FastifyReply, machineUrl: string, seen: Seen): Promise<FastifyReply> {
     const { site } = seen;
     let recorded = false;
     let seenCount: number | undefined;
@@ -135,7 +137,7 @@ async function answerUnknown(ctx: HandlerContext, req: MachineScriptRequest, rep
     audit(req, "unknown_machine", { ...seen, recorded, seenCount }, "unknown machine told to wait");
     const script = renderWaitScript({
         site,
-        machineUrl: machineUrlTemplate(base, site, ctx.siteTokens[site]),
+        machineUrl,
         waitSeconds: ctx.settings.unknownMachineRetrySeconds,
         retry: ctx.retry,
     });

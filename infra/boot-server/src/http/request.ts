@@ -1,4 +1,4 @@
-/** Helpers the route handlers share: audit lines, the scripts' base URL, the site token check. */
+/** Helpers the route handlers share: audit lines, the scripts' base URL, the site credential check. */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { HOST } from "../formats";
 import type { AuditEvent } from "../logger";
@@ -23,23 +23,75 @@ export function baseUrlFor(settings: BootSettings, req: FastifyRequest): string 
 }
 
 /**
- * Site token check (constant time); replies 401/403 and returns false when it fails. A wrong
- * token and an unknown site get the same answer; only the audit line tells them apart.
+ * The challenge a request without credentials gets. iPXE answers it by repeating the request with
+ * the user and password of its URL (`https://<site>:<token>@<svc>/…`, model/bootContract.ts
+ * `siteBootUrl`) as `Authorization: Basic …`; it never sends them unasked.
  */
-export function authorise(ctx: HandlerContext, req: FastifyRequest<{ Params: SiteParams; Querystring: TokenQuery }>, reply: FastifyReply): boolean {
+export const SITE_CHALLENGE = 'Basic realm="talos-cloud-edge site", charset="UTF-8"';
+
+/** `Basic <base64 of user:password>` (RFC 7617), as iPXE sends it. */
+const BASIC = /^Basic +([A-Za-z0-9+/]{1,400}={0,2}) *$/i;
+
+/** How a request presented its site token: HTTP Basic credentials, or the deprecated `?token=` query parameter. */
+export type SiteCredentialVia = "basic" | "query";
+
+/** User and password of a Basic header; undefined when it is not one. */
+function basicCredentials(header: string): { user: string; password: string } | undefined {
+    const m = BASIC.exec(header);
+    if (!m) return undefined;
+    const decoded = Buffer.from(m[1], "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return colon < 0 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * Site credential check (constant time): `Authorization: Basic <site>:<token>`, or, for one release
+ * (docs/decisions/0008), the token in the `token` query parameter, which is logged as deprecated.
+ * Replies 401 (with the Basic challenge) or 403 and returns undefined when it fails; returns how
+ * the token came otherwise. A wrong token, a wrong user and an unknown site get the same answer;
+ * only the audit line tells them apart.
+ */
+export function authorise(ctx: HandlerContext, req: FastifyRequest<{ Params: SiteParams; Querystring: TokenQuery }>, reply: FastifyReply): SiteCredentialVia | undefined {
     const known = ctx.inventory.hasSite(req.params.site);
     // A site name nobody configured may be a token pasted into the wrong place: not logged.
     const site = known ? req.params.site : "[unknown]";
-    const token = req.query.token;
-    if (token === undefined || token === "") {
-        audit(req, "token_refused", { site, reason: "missing" }, "site token missing");
-        sendError(reply, 401, "token_required");
-        return false;
+    const header = req.headers.authorization;
+    const queryToken = req.query.token === "" ? undefined : req.query.token;
+    if (queryToken !== undefined) {
+        req.log.warn(
+            { event: "token_in_query", site, req },
+            "site token sent in the URL query string, which request logs record: deprecated, refused from the next release; run pulumi up so the site's DHCP hands out the boot URL with credentials",
+        );
     }
-    if (!secretMatchesDigest(token, ctx.siteTokenDigests.get(req.params.site))) {
-        audit(req, "token_refused", { site, reason: known ? "mismatch" : "unknown_site" }, "site token refused");
+    let token: string;
+    let userMatches = true;
+    let via: SiteCredentialVia;
+    if (header !== undefined && header !== "") {
+        const basic = basicCredentials(header);
+        // A malformed header still costs one comparison, so timing does not tell the two apart.
+        token = basic?.password ?? "";
+        userMatches = basic !== undefined && basic.user === req.params.site;
+        via = "basic";
+        if (basic === undefined) {
+            secretMatchesDigest(token, ctx.siteTokenDigests.get(req.params.site));
+            audit(req, "token_refused", { site, reason: "malformed" }, "site credentials refused");
+            sendError(reply, 403, "forbidden");
+            return undefined;
+        }
+    } else if (queryToken !== undefined) {
+        token = queryToken;
+        via = "query";
+    } else {
+        audit(req, "token_refused", { site, reason: "missing" }, "site credentials missing");
+        sendError(reply.header("www-authenticate", SITE_CHALLENGE), 401, "token_required");
+        return undefined;
+    }
+    const tokenMatches = secretMatchesDigest(token, ctx.siteTokenDigests.get(req.params.site));
+    if (!tokenMatches || !userMatches) {
+        const reason = !known ? "unknown_site" : !tokenMatches ? "mismatch" : "user_mismatch";
+        audit(req, "token_refused", { site, reason }, "site credentials refused");
         sendError(reply, 403, "forbidden");
-        return false;
+        return undefined;
     }
-    return true;
+    return via;
 }

@@ -1,9 +1,11 @@
 /**
- * GET /v1/sites/<site>/boot.ipxe?token=<t>: the site script the edge DHCP server points iPXE
- * at. It chains, with iPXE's own values filled in, to the machine script (machine-script.ts).
+ * GET /v1/sites/<site>/boot.ipxe with `Authorization: Basic <site>:<token>`: the site script the
+ * edge DHCP server points iPXE at. It chains, with iPXE's own values filled in, to the machine
+ * script (machine-script.ts) by a relative URL, so iPXE sends the same credentials there.
+ * The old `?token=<t>` form still works for one release (docs/decisions/0008).
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { machineUrlTemplate, renderSiteScript } from "../ipxe";
+import { MACHINE_URL, machineUrlTemplate, renderSiteScript } from "../ipxe";
 import type { HandlerContext } from "./context";
 import { sendError } from "./errors";
 import { audit, authorise, baseUrlFor } from "./request";
@@ -13,13 +15,18 @@ import { SiteParams, siteParamsSchema, siteScriptQuerySchema, TokenQuery } from 
 type SiteScriptRequest = FastifyRequest<{ Params: SiteParams; Querystring: TokenQuery }>;
 
 export async function handleSiteScript(ctx: HandlerContext, req: SiteScriptRequest, reply: FastifyReply): Promise<FastifyReply> {
-    if (!authorise(ctx, req, reply)) return reply;
-    const base = baseUrlFor(ctx.settings, req);
-    if (!base) return sendError(reply, 400, "invalid_host");
+    const via = authorise(ctx, req, reply);
+    if (via === undefined) return reply;
     const { site } = req.params;
-    const script = ctx.siteScripts.get(base, site, () =>
-        renderSiteScript({ site, machineUrl: machineUrlTemplate(base, site, ctx.siteTokens[site]), retry: ctx.retry }),
-    );
+    let script: string;
+    if (via === "basic") {
+        // The relative machine URL does not depend on the origin: one script per site.
+        script = ctx.siteScripts.get("", site, () => renderSiteScript({ site, machineUrl: MACHINE_URL, retry: ctx.retry }));
+    } else {
+        const base = baseUrlFor(ctx.settings, req);
+        if (!base) return sendError(reply, 400, "invalid_host");
+        script = ctx.siteScripts.get(base, site, () => renderSiteScript({ site, machineUrl: machineUrlTemplate(base, site, ctx.siteTokens[site]), retry: ctx.retry }));
+    }
     audit(req, "script_issued", { site }, "site script issued");
     return reply.type("text/plain; charset=utf-8").send(script);
 }

@@ -139,7 +139,8 @@ export class TailscaleKeyMinter implements KeyMinter {
                 method: "POST",
                 headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
                 body: form.toString(),
-                redact: [this.clientSecret],
+                // The client id too: an API error may echo it, and it names the credential.
+                redact: [this.clientSecret, this.clientId],
             },
             this.retry,
         );
@@ -177,7 +178,7 @@ export class TailscaleKeyMinter implements KeyMinter {
                     accept: "application/json",
                 },
                 body: JSON.stringify(body),
-                redact: [this.clientSecret, accessToken],
+                redact: [this.clientSecret, this.clientId, accessToken],
             },
             this.retry,
         );

@@ -185,5 +185,15 @@ export function loadBootEnvironment(env: NodeJS.ProcessEnv = process.env): {
         }
     }
     if (problems.length > 0) throw new SettingsError(problems);
-    return { settings, secrets, runtime: { port, host, dataDir, databaseSchema, databasePoolSize } };
+    return {
+        settings,
+        secrets,
+        runtime: {
+            port,
+            host,
+            dataDir,
+            ...(databaseSchema !== undefined ? { databaseSchema } : {}),
+            ...(databasePoolSize !== undefined ? { databasePoolSize } : {}),
+        },
+    };
 }

@@ -2,7 +2,7 @@
  * The store's SQL, shared by both backends: they differ only in how a statement reaches
  * PostgreSQL (PGlite in-process, `pg` over the network), which `SqlExecutor` hides.
  */
-import { CLAIMED_TICKET_KEEP_SECONDS, SCHEMA_LOCK_ID, SCHEMA_SQL } from "./schema";
+import { CLAIMED_TICKET_KEEP_SECONDS, SCHEMA_LOCK_ID, SCHEMA_SQL, SCHEMA_VERSION } from "./schema";
 import { CLAIM_LEASE_MS } from "./types";
 import type {
     BootStore,
@@ -127,6 +127,10 @@ export class SqlBootStore implements BootStore {
 
     /** Applies the schema (idempotent). Called once by the factories before the store is handed out. */
     async migrate(): Promise<void> {
+        // A database this version has set up already needs nothing: one cheap read instead of
+        // the whole script on every start (start-up time counts on Cloud Run's cold starts).
+        const current = await this.sql.query("SELECT 1 AS ok FROM boot_schema WHERE version = $1", [SCHEMA_VERSION]).catch(() => []);
+        if (current.length === 1) return;
         await this.sql.runSchema(SCHEMA_LOCK_ID, SCHEMA_SQL);
     }
 
