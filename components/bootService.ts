@@ -8,7 +8,7 @@
  *
  * State (tickets, claims, enrollment records, pending machines) lives in Cloud SQL for
  * PostgreSQL, whatever the scaling: it survives scale-to-zero, revisions and crashes (decision
- * 0008). The inventory rides in the source bundle (`inventory.json`), not in an environment
+ * 0011). The inventory rides in the source bundle (`inventory.json`), not in an environment
  * variable: Cloud Run caps one at 32 KiB, a few hundred machines.
  */
 import * as crypto from "crypto";
@@ -19,13 +19,21 @@ import * as tailscale from "@pulumi/tailscale";
 import {
     BOOT_INVENTORY_FILE_ENV,
     BUNDLED_INVENTORY_FILE,
-    inventoryFileText,
     inventoryFromSites,
     siteBootUrl,
     type BootSettingsInput,
-    type BootSiteInput,
     type KeyBackendSettings,
 } from "../model/bootContract";
+import { bootDatabase, CLOUD_SQL_TIERS, cloudSqlTier, DATABASE_POOL_SIZE } from "./bootDatabase";
+import {
+    bootSettingsEnv,
+    BootServiceSource,
+    bundledInventorySha256,
+    checkBundledInventory,
+    checkSize,
+    CLOUD_RUN_ENV_VALUE_MAX_BYTES,
+    SECRET_MANAGER_PAYLOAD_MAX_BYTES,
+} from "./bootServiceInputs";
 import type { Architecture, BootServiceConfig, EdgeSiteConfig, TailnetConfig } from "./model";
 import { edgeKernelArgs } from "../lib/talos/kernelArgs";
 
@@ -35,19 +43,6 @@ export interface BootAssetUrls {
     kernel: string;
     /** Image Factory initramfs URL (`…/initramfs-<arch>.xz`). */
     initramfs: string;
-}
-
-/** The packed service source Cloud Run deploys (see infra/boot-server/pack.ts). */
-export interface BootServiceSource {
-    /** Local path of the deterministic `.tar.gz` (server bundle + package.json + inventory.json). */
-    path: string;
-    /** sha256 of the tarball, hex; names the bucket object so each build is a new revision. */
-    sha256: string;
-    /**
-     * sha256 of the bundled inventory file (`packBootServer(cacheDir, {inventory})`). Required:
-     * the component refuses a bundle whose inventory is not exactly the one of its `sites`.
-     */
-    inventorySha256?: string;
 }
 
 export interface BootServiceArgs {
@@ -110,6 +105,18 @@ export function serviceAccountId(prefix: string, role: string): string {
 }
 
 export { inventoryFromSites, siteBootUrl };
+export {
+    bootSettingsEnv,
+    bundledInventorySha256,
+    checkBundledInventory,
+    checkSize,
+    CLOUD_RUN_ENV_VALUE_MAX_BYTES,
+    CLOUD_SQL_TIERS,
+    cloudSqlTier,
+    DATABASE_POOL_SIZE,
+    SECRET_MANAGER_PAYLOAD_MAX_BYTES,
+};
+export type { BootServiceSource };
 
 /** The non-secret key backend parameters the service receives in BOOT_SETTINGS. */
 export function keyBackendSettings(service: BootServiceConfig, tailnet: TailnetConfig): KeyBackendSettings {
@@ -187,75 +194,6 @@ export function bootSettings(args: {
         keyBackend: keyBackendSettings(args.service, args.tailnet),
         sites: inventoryFromSites(args.sites),
     };
-}
-
-/** BOOT_SETTINGS as the service gets it: everything but the inventory, which rides in the bundle. */
-export function bootSettingsEnv(settings: BootSettingsInput): Omit<BootSettingsInput, "sites"> {
-    const { sites: _inventory, ...rest } = settings;
-    return rest;
-}
-
-/** sha256 of the inventory file the bundle must carry for `sites` (what packBootServer reports). */
-export function bundledInventorySha256(sites: BootSiteInput[]): string {
-    return crypto.createHash("sha256").update(inventoryFileText(sites)).digest("hex");
-}
-
-/** Throws unless the packed bundle carries exactly the inventory of `sites`. */
-export function checkBundledInventory(source: BootServiceSource, sites: BootSiteInput[]): void {
-    if (source.inventorySha256 === undefined) {
-        throw new Error(
-            `the boot service bundle ${source.path} carries no inventory: pack it with ` +
-                "packBootServer(cacheDir, { inventory: inventoryFromSites(edgeSites) }) (infra/boot-server/pack.ts)",
-        );
-    }
-    if (source.inventorySha256 !== bundledInventorySha256(sites)) {
-        throw new Error(
-            `the boot service bundle ${source.path} carries another inventory than the stack's edge sites: ` +
-                "pack it from the same edgeSites the BootService gets (inventoryFromSites(cfg.edgeSites))",
-        );
-    }
-}
-
-/** Cloud Run's limit on one environment variable's value. */
-export const CLOUD_RUN_ENV_VALUE_MAX_BYTES = 32 * 1024;
-/** Secret Manager's limit on one secret version's payload. */
-export const SECRET_MANAGER_PAYLOAD_MAX_BYTES = 64 * 1024;
-
-/** Returns `value`, or throws naming the variable when it exceeds `max` bytes (a deploy would fail with an opaque API error). */
-export function checkSize(what: string, value: string, max: number, fix: string): string {
-    const bytes = Buffer.byteLength(value, "utf8");
-    if (bytes > max) {
-        throw new Error(`${what} is ${bytes} bytes, over the ${max}-byte limit; ${fix}`);
-    }
-    return value;
-}
-
-/** Pool size of each instance; with its claim holder lock an instance holds one connection more. */
-export const DATABASE_POOL_SIZE = 4;
-
-/**
- * Cloud SQL tiers from the smallest, with PostgreSQL's default max_connections on each (it
- * follows the tier's memory; a few are reserved for Cloud SQL's own superuser).
- */
-export const CLOUD_SQL_TIERS: ReadonlyArray<{ tier: string; maxConnections: number }> = [
-    { tier: "db-f1-micro", maxConnections: 25 },
-    { tier: "db-g1-small", maxConnections: 50 },
-    { tier: "db-custom-1-3840", maxConnections: 100 },
-];
-/** Above the largest tier in CLOUD_SQL_TIERS: 2 vCPUs, 7.5 GB, and max_connections set explicitly. */
-const LARGE_TIER = "db-custom-2-7680";
-/** Connections kept free for Cloud SQL's reserved superuser and an operator's psql session. */
-const RESERVED_CONNECTIONS = 5;
-
-/**
- * The smallest tier whose connections cover `maxInstances` instances, twice over for the lock
- * connections of a revision still draining after a deploy (its idle pool connections close after
- * 30 s). `maxConnections` is set as a database flag only above the listed tiers.
- */
-export function cloudSqlTier(maxInstances: number): { tier: string; maxConnectionsFlag?: number } {
-    const needed = maxInstances * (DATABASE_POOL_SIZE + 1) + maxInstances + RESERVED_CONNECTIONS;
-    const fits = CLOUD_SQL_TIERS.find((t) => t.maxConnections >= needed);
-    return fits ? { tier: fits.tier } : { tier: LARGE_TIER, maxConnectionsFlag: needed };
 }
 
 /**
@@ -341,8 +279,15 @@ export class BootService extends pulumi.ComponentResource {
         }
 
         const grants: pulumi.Resource[] = [];
-        // Durable by default (decision 0008): the store survives scale-to-zero, revisions and crashes.
-        const database = this.cloudSql(name, args, serviceAccount, grants);
+        // Durable by default (decision 0011): the store survives scale-to-zero, revisions and crashes.
+        const database = bootDatabase(name, {
+            project,
+            namePrefix: args.namePrefix,
+            region,
+            maxInstances: args.service.maxInstances,
+            serviceAccountMember: serviceAccount.member,
+        }, this);
+        grants.push(database.grant);
         secretEnvs.push({ env: "BOOT_DATABASE_URL", id: "database-url", value: database.url });
         plainEnvs.push({ name: "BOOT_DATABASE_POOL_SIZE", value: String(DATABASE_POOL_SIZE) });
         const volumes: gcp.types.input.cloudrunv2.ServiceTemplateVolume[] = [
@@ -471,54 +416,5 @@ export class BootService extends pulumi.ComponentResource {
             );
         }
         this.registerOutputs({ url: this.url, siteBootUrls: this.siteBootUrls, serviceAccountEmail: this.serviceAccountEmail, adminToken: this.adminToken });
-    }
-
-    /**
-     * Cloud SQL PostgreSQL, the smallest tier that holds the instances' connections, reached only
-     * through Cloud Run's built-in Cloud SQL connection (a Unix socket, IAM-authorised by
-     * roles/cloudsql.client, TLS to the instance): connectorEnforcement REQUIRED refuses every
-     * other client, and there are no authorised networks. Password in Secret Manager.
-     */
-    private cloudSql(name: string, args: BootServiceArgs, serviceAccount: gcp.serviceaccount.Account, grants: pulumi.Resource[]) {
-        const { tier, maxConnectionsFlag } = cloudSqlTier(args.service.maxInstances);
-        const instance = new gcp.sql.DatabaseInstance(`${name}-db`, {
-            project: args.project,
-            name: `${args.namePrefix}-boot-db`,
-            region: args.service.region,
-            databaseVersion: "POSTGRES_16",
-            deletionProtection: true,
-            settings: {
-                // Shared-core tiers exist only in the Enterprise edition (the API's default for
-                // PostgreSQL 16 can be Enterprise Plus).
-                edition: "ENTERPRISE",
-                tier,
-                availabilityType: "ZONAL",
-                diskType: "PD_SSD",
-                diskSize: 10,
-                connectorEnforcement: "REQUIRED",
-                ipConfiguration: { ipv4Enabled: true, sslMode: "ENCRYPTED_ONLY" },
-                backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true },
-                ...(maxConnectionsFlag !== undefined ? { databaseFlags: [{ name: "max_connections", value: String(maxConnectionsFlag) }] } : {}),
-            },
-        }, { parent: this, protect: true });
-        const database = new gcp.sql.Database(`${name}-db`, {
-            project: args.project,
-            instance: instance.name,
-            name: "talos_boot",
-        }, { parent: this });
-        const password = new random.RandomPassword(`${name}-db-password`, { length: 32, special: false }, { parent: this });
-        const user = new gcp.sql.User(`${name}-db-user`, {
-            project: args.project,
-            instance: instance.name,
-            name: "talos_boot",
-            password: password.result,
-        }, { parent: this });
-        grants.push(new gcp.projects.IAMMember(`${name}-sql-client`, {
-            project: args.project,
-            role: "roles/cloudsql.client",
-            member: serviceAccount.member,
-        }, { parent: this }));
-        const url = pulumi.secret(pulumi.interpolate`postgresql://${user.name}:${password.result}@localhost/${database.name}?host=/cloudsql/${instance.connectionName}`);
-        return { url, connectionName: instance.connectionName };
     }
 }

@@ -20,8 +20,11 @@ export interface EdgeVmIdentitiesArgs {
     sites: EdgeSiteConfig[];
 }
 
-/** Random bytes behind a VM's serial: 16 bytes, written as 32 hex digits (within SMBIOS's 64 characters). */
-export const VM_SERIAL_BYTES = 16;
+/**
+ * A VM's serial: 32 characters of a-z and 0-9 (over 160 bits; within SMBIOS's 64 characters and
+ * model/identity.ts SERIAL). A RandomPassword, so the value is secret in Pulumi state.
+ */
+export const VM_SERIAL_LENGTH = 32;
 
 export class EdgeVmIdentities extends pulumi.ComponentResource {
     /** Machine name -> its VM's SMBIOS UUID (lower case) and serial. */
@@ -34,8 +37,10 @@ export class EdgeVmIdentities extends pulumi.ComponentResource {
             for (const machine of site.machines.filter((m) => m.vm !== undefined)) {
                 const uuid = machine.uuid ?? new random.RandomUuid(`${name}-${machine.name}-uuid`, {}, { parent: this }).result;
                 const serial =
-                    machine.serial ?? new random.RandomId(`${name}-${machine.name}-serial`, { byteLength: VM_SERIAL_BYTES }, { parent: this }).hex;
-                this.byMachine[machine.name] = pulumi.all([uuid, serial]).apply(([u, s]) => ({ uuid: u.toLowerCase(), serial: s }));
+                    machine.serial ??
+                    new random.RandomPassword(`${name}-${machine.name}-serial`, { length: VM_SERIAL_LENGTH, special: false, upper: false }, { parent: this }).result;
+                // Secret: the serial is what keeps the VM's identity off the L2.
+                this.byMachine[machine.name] = pulumi.secret(pulumi.all([uuid, serial]).apply(([u, s]) => ({ uuid: u.toLowerCase(), serial: s })));
             }
         }
         this.registerOutputs({ byMachine: this.byMachine });

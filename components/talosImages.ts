@@ -130,7 +130,7 @@ export class TalosImages extends pulumi.ComponentResource {
         this.cloudSchematicId = this.cloudSchematic.id.apply((id) => confirmSchematicId("cloud", cloudId, id));
         this.edgeSchematicId = this.edgeSchematic.id.apply((id) => confirmSchematicId("edge", edgeId, id));
 
-        const gcpArchitectures = [...new Set(args.gcpArchitectures ?? ["amd64"])];
+        const gcpArchitectures: Architecture[] = [...new Set(args.gcpArchitectures ?? ["amd64" as const])];
         const gcpUrls = gcpArchitectures.map((architecture) => talos.imagefactory.getUrlsOutput({
             talosVersion: args.talosVersion,
             schematicId: this.cloudSchematicId,

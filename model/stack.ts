@@ -34,6 +34,10 @@ export interface StackConfig<S> {
     edgeSites: EdgeSiteConfig<S>[];
     /** Day-two bounds (upgrades, removal, readiness gate, credential renewal). Default `DAY_TWO_DEFAULTS`. */
     dayTwo: DayTwoConfig;
+    /** Talos worker VMs on a Proxmox VE host (`talos-cloud-edge:proxmox`); undefined = none. */
+    proxmox?: ProxmoxConfig<S>;
+    /** Talos arm64 workers on Oracle Cloud (`talos-cloud-edge:oci`); undefined = none. */
+    oci?: OciConfig<S>;
 }
 
 export interface ClusterConfig {
@@ -144,7 +148,7 @@ export interface BootServiceConfig<S> {
     region: string;
     /** Minimum instances. Default 0 (scale to zero). */
     minInstances: number;
-    /** Maximum instances. Default 1; above 1 the service uses Cloud SQL PostgreSQL. */
+    /** Maximum instances. Default 1. The service always keeps its state in Cloud SQL PostgreSQL; this picks the tier (decision 0011). */
     maxInstances: number;
     /** Config ticket lifetime in seconds. Default 900. */
     ticketTtlSeconds: number;

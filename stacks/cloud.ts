@@ -8,15 +8,31 @@ import { Architecture, StackConfig } from "../components/model";
 import { CloudNetwork } from "../components/cloudNetwork";
 import { TalosImages } from "../components/talosImages";
 import { Tailnet } from "../components/tailnet";
+import { HeadscaleKeys } from "../components/headscaleKeys";
+import { OverlayLookup, overlayExtraArgs } from "../components/overlay";
 import { CloudNodeSummary, CredentialsExpiry, TalosCluster } from "../components/talosCluster";
 import { dayTwoOf } from "../model/dayTwo";
 import { TalosApiAccess } from "../components/cloudNode";
+
+/** The overlay the stack's own nodes join: their keys and how their addresses are found. */
+export interface OverlayHandles {
+    /** Single-use key per node hostname (cloud nodes and remote workers; secret). */
+    authKeys: Record<string, pulumi.Output<string>>;
+    /** Where a node's overlay address is looked up. */
+    lookup: (hostname: string) => OverlayLookup;
+    /** Extra `tailscale up` arguments of every node (Headscale's `--login-server`). */
+    extraArgs: string[];
+}
 
 /** Everything `composeCloud` built, for the edge composition and for stack outputs. */
 export interface CloudHandles {
     network: CloudNetwork;
     images: TalosImages;
-    tailnet: Tailnet;
+    /** Tailscale provider and keys; undefined when the overlay is Headscale. */
+    tailnet?: Tailnet;
+    /** Headscale keys; undefined when the overlay is Tailscale. */
+    headscale?: HeadscaleKeys;
+    overlay: OverlayHandles;
     cluster: TalosCluster;
     /** How the runner reaches the Talos and Kubernetes APIs in this stack. */
     talosApiAccess: TalosApiAccess;
@@ -61,6 +77,21 @@ export function talosApiAccessFor(cfg: StackConfig): TalosApiAccess {
     return cfg.gcp.adminCidrs.length > 0 ? "public" : "tailnet";
 }
 
+/** Architectures of the cloud nodes (a GCE image is imported for each), amd64 first. */
+export function cloudArchitectures(cfg: StackConfig): Architecture[] {
+    const archs = new Set<Architecture>(cfg.cloudNodes.map((n) => n.arch ?? "amd64"));
+    return (["amd64", "arm64"] as const).filter((a) => archs.has(a));
+}
+
+/** Hostnames of every node the stack boots itself and mints a key for: cloud nodes, Proxmox VMs, Oracle workers. */
+export function overlayHostnames(cfg: StackConfig): string[] {
+    return [
+        ...cfg.cloudNodes.map((n) => cloudNodeHostname(cfg.cluster.name, n.name)),
+        ...(cfg.proxmox?.machines ?? []).map((m) => m.name),
+        ...(cfg.oci?.workers ?? []).map((w) => w.name),
+    ];
+}
+
 /** Architectures the edge machines use (boot assets are produced for each); amd64 when there are none. */
 export function edgeArchitectures(cfg: StackConfig): Architecture[] {
     const archs = new Set<Architecture>(cfg.edgeSites.flatMap((s) => s.machines.map((m) => m.arch)));
@@ -90,15 +121,37 @@ export function composeCloud(cfg: StackConfig, opts?: pulumi.ComponentResourceOp
         factoryUrl: cfg.images.factoryUrl,
         edgeArchitectures: edgeArchitectures(cfg),
         bucketLocation: cfg.gcp.region,
+        gcpArchitectures: cloudArchitectures(cfg),
+        oracleArm64: cfg.oci !== undefined,
     }, opts);
 
-    const tailnet = new Tailnet(`${clusterName}-tailnet`, {
-        tailnet: cfg.tailnet.tailnet,
-        auth: cfg.tailnet.auth,
-        tags: cfg.tailnet.cloudTags,
-        keyExpirySeconds: cfg.tailnet.keyExpirySeconds,
-        nodeHostnames: nodes.map((n) => n.hostname),
-    }, opts);
+    // One overlay for every node: Tailscale's service, or the Headscale server the stack names.
+    const hostnames = overlayHostnames(cfg);
+    let tailnet: Tailnet | undefined;
+    let headscale: HeadscaleKeys | undefined;
+    let overlay: OverlayHandles;
+    if (cfg.tailnet.headscale) {
+        headscale = new HeadscaleKeys(`${clusterName}-headscale`, {
+            headscale: cfg.tailnet.headscale,
+            tags: cfg.tailnet.cloudTags,
+            keyExpirySeconds: cfg.tailnet.keyExpirySeconds,
+            nodeHostnames: hostnames,
+        }, opts);
+        const keys = headscale;
+        overlay = { authKeys: keys.authKeys, lookup: (h) => keys.lookup(h), extraArgs: overlayExtraArgs(cfg.tailnet.headscale.url) };
+    } else {
+        if (!cfg.tailnet.auth) {
+            throw new Error("tailnet: no Tailscale credentials and no Headscale server; the config parser should have refused this stack");
+        }
+        tailnet = new Tailnet(`${clusterName}-tailnet`, {
+            tailnet: cfg.tailnet.tailnet,
+            auth: cfg.tailnet.auth,
+            tags: cfg.tailnet.cloudTags,
+            keyExpirySeconds: cfg.tailnet.keyExpirySeconds,
+            nodeHostnames: hostnames,
+        }, opts);
+        overlay = { authKeys: tailnet.authKeys, lookup: () => ({ kind: "tailscale" }), extraArgs: [] };
+    }
 
     const cluster = new TalosCluster(`${clusterName}-talos`, {
         clusterName,
@@ -111,10 +164,12 @@ export function composeCloud(cfg: StackConfig, opts?: pulumi.ComponentResourceOp
         cloudInstallerImage: images.cloudInstallerImage,
         edgeInstallerImage: images.edgeInstallerImage,
         talosApiAccess: access,
+        tailscaleExtraArgs: overlay.extraArgs,
         gce: {
             region: cfg.gcp.region,
             zone: cfg.gcp.zone,
             image: images.gcpImage.selfLink,
+            images: Object.fromEntries(Object.entries(images.gcpImages).map(([arch, image]) => [arch, image!.selfLink])),
             subnetwork: network.subnetwork.id,
             subnetCidr: cfg.gcp.subnetCidr,
             nodeTag: network.tags.node,
@@ -130,15 +185,19 @@ export function composeCloud(cfg: StackConfig, opts?: pulumi.ComponentResourceOp
             diskSizeGb: n.diskSizeGb,
             internalAddress: network.addresses[n.name].internal,
             externalAddress: network.addresses[n.name].external,
-            tailnetAuthKey: tailnet.authKeys[n.hostname],
+            tailnetAuthKey: overlay.authKeys[n.hostname],
+            arch: n.arch ?? "amd64",
+            overlay: overlay.lookup(n.hostname),
         })),
         dayTwo: dayTwoOf(cfg),
-    }, pulumi.mergeOptions(opts ?? {}, { providers: [tailnet.provider] }));
+    }, pulumi.mergeOptions(opts ?? {}, tailnet ? { providers: [tailnet.provider] } : {}));
 
     return {
         network,
         images,
         tailnet,
+        headscale,
+        overlay,
         cluster,
         talosApiAccess: access,
         outputs: {

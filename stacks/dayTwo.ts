@@ -9,7 +9,8 @@ import * as tailscale from "@pulumi/tailscale";
 import { ClusterReadiness, EdgeMachineReport, edgeMachineReports } from "../components/clusterReadiness";
 import { EdgeNode } from "../components/edgeNode";
 import { StackConfig } from "../components/model";
-import { checkControlPlaneRemoval, tailnetAddressOf } from "../infra/day-two/rollout";
+import { checkControlPlaneRemoval, tailnetAddressOf, TailnetDevice } from "../infra/day-two/rollout";
+import { asTailnetDevices, listHeadscaleNodes } from "../components/headscaleApi";
 import { DayTwoConfig, dayTwoOf } from "../model/dayTwo";
 import { CloudHandles } from "./cloud";
 import { EdgeHandles } from "./edge";
@@ -55,6 +56,21 @@ export function checkedControlPlanes(previous: pulumi.Input<string[] | undefined
     });
 }
 
+/**
+ * Every device of the overlay, once per update: from the Tailscale API, or from Headscale's
+ * (the overlay's control server when the stack names one; docs/decisions/0130-headscale-overlay.md).
+ */
+export function overlayDevices(cfg: StackConfigWithDayTwo, cloud: CloudHandles): pulumi.Output<TailnetDevice[]> {
+    const headscale = cfg.tailnet.headscale;
+    if (headscale) {
+        return pulumi.unsecret(pulumi.all([headscale.url, headscale.apiKey]).apply(async ([url, apiKey]) => asTailnetDevices(await listHeadscaleNodes({ url, apiKey }))));
+    }
+    if (!cloud.tailnet) {
+        throw new Error("day two: the overlay is Tailscale but the cloud half built no Tailscale provider");
+    }
+    return tailscale.getDevicesOutput({}, { provider: cloud.tailnet.provider }).apply((r) => r.devices ?? []);
+}
+
 export interface DayTwoHandles {
     /** Machine name → its EdgeNode. */
     edgeNodes: Record<string, EdgeNode>;
@@ -70,8 +86,8 @@ export function composeDayTwo(cfg: StackConfigWithDayTwo, cloud: CloudHandles, e
     const machines = cfg.edgeSites.flatMap((site, siteIndex) => site.machines.map((machine) => ({ site: site.name, siteIndex, machine })));
     // One listing of the tailnet per update; a machine that is not in it simply has not joined.
     const devices = machines.length === 0
-        ? pulumi.output([] as tailscale.types.output.GetDevicesDevice[])
-        : tailscale.getDevicesOutput({}, { provider: cloud.tailnet.provider }).apply((r) => r.devices ?? []);
+        ? pulumi.output([] as TailnetDevice[])
+        : overlayDevices(cfg, cloud);
     const addressOf = (name: string) => devices.apply((ds) => tailnetAddressOf(name, ds) ?? "");
     const controlPlaneAddresses = pulumi.all(cluster.nodes.filter((n) => n.role === "controlplane").map((n) => n.talosApiAddress));
 

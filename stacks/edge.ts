@@ -15,6 +15,8 @@ import { Architecture, StackConfig } from "../components/model";
 export interface EdgeHandles {
     /** Undefined when the stack has no edge sites. */
     bootService?: BootService;
+    /** The SMBIOS identity of every VM (undefined when the stack has no edge sites). */
+    vmIdentities?: EdgeVmIdentities;
     sites: EdgeSite[];
     outputs: EdgeStackOutputs;
 }
@@ -57,7 +59,7 @@ export function composeEdge(
         namePrefix: cfg.cluster.name,
         service: cfg.bootService,
         tailnet: cfg.tailnet,
-        tailscaleProvider: cloud.tailnet.provider,
+        tailscaleProvider: cloud.tailnet?.provider,
         sites: cfg.edgeSites,
         // The edge worker config embeds the control plane's tailnet endpoint, resolved only
         // after that node joined: the service therefore waits for the cluster through data.
@@ -78,6 +80,7 @@ export function composeEdge(
 
     return {
         bootService,
+        vmIdentities,
         sites,
         outputs: {
             bootServiceUrl: bootService.url,

@@ -160,7 +160,7 @@ describe("stacks/cloud: the dev stack's cloud graph", () => {
         for (const a of resourcesOfType(APPLY)) {
             assert.ok(pulumi.runtime.isRpcSecret(a.rawInputs.machineConfigurationInput), `${a.name} machineConfigurationInput`);
         }
-        for (const k of Object.values(cloud.tailnet.authKeys)) {
+        for (const k of Object.values(cloud.tailnet!.authKeys)) {
             assert.ok(await isSecret(k));
         }
         assert.ok(await isSecret(cloud.outputs.kubeconfig), "kubeconfig output");

@@ -139,8 +139,8 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
 
     it("yields the seed's two cloud nodes in order", () => {
         assert.deepStrictEqual(cfg.cloudNodes, [
-            { name: "master-1", role: "controlplane", machineType: "e2-standard-4", diskSizeGb: 50 },
-            { name: "worker-1", role: "worker", machineType: "e2-standard-8", diskSizeGb: 50 },
+            { name: "master-1", role: "controlplane", machineType: "e2-standard-4", diskSizeGb: 50, arch: "amd64" },
+            { name: "worker-1", role: "worker", machineType: "e2-standard-8", diskSizeGb: 50, arch: "amd64" },
         ]);
     });
 
@@ -259,10 +259,12 @@ describe("stack config: Pulumi.dev.yaml (the seed deployment)", () => {
         }
     });
 
-    it("builds a headscale key backend with its API key as a secret", async () => {
-        const raw = edit(dev({ ...FAKE_SECRETS, headscaleApiKey: SECRET_VALUES[2] }), "bootService", () => ({
-            keyBackend: { kind: "headscale", url: "https://headscale.lab.internal/", user: 7 },
-        }));
+    it("builds the headscale key backend from the headscale section, its API key a secret", async () => {
+        let raw = edit(dev({ headscaleApiKey: SECRET_VALUES[2] }), "headscale", () => ({ url: "https://headscale.lab.internal/", user: 7 }));
+        raw = edit(raw, "tailnet", (t) => {
+            delete t.oauthClientId;
+            return t;
+        });
         const backend = parseStackConfig(raw).bootService.keyBackend;
         assert.strictEqual(backend.kind, "headscale");
         if (backend.kind === "headscale") {
@@ -575,9 +577,9 @@ describe("stack config: rejected configs", () => {
         assert.match(onlyProblem(raw), /^talos-cloud-edge:bootService\.keyBackend\.kind: "tailscale" needs a Tailscale OAuth client .* or choose "static"$/);
     });
 
-    it("the headscale key backend without its API key", () => {
+    it("a Headscale key backend for the edge alone (two overlays)", () => {
         const raw = edit(dev(), "bootService", () => ({ keyBackend: { kind: "headscale", url: "https://headscale.lab.internal" } }));
-        assert.match(onlyProblem(raw), /^talos-cloud-edge:headscaleApiKey: missing; talos-cloud-edge:bootService\.keyBackend\.kind is "headscale", so run `pulumi config set --secret headscaleApiKey <value>`/);
+        assert.match(onlyProblem(raw), /^talos-cloud-edge:bootService\.keyBackend\.kind: "headscale" would mint edge keys from Headscale while the cloud nodes join Tailscale: two overlays, .* name the server for the whole overlay in talos-cloud-edge:headscale/);
     });
 
     it("an OAuth client id without its secret", () => {

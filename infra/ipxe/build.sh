@@ -4,7 +4,8 @@
 #   bin-x86_64-efi/ipxe.efi  -> ipxe.efi        (x86-64 UEFI)
 #   bin-arm64-efi/ipxe.efi   -> ipxe-arm64.efi  (arm64 UEFI, with --arm64)
 # from upstream iPXE source, with HTTPS and NTP enabled, TRUST= pinned to the CA roots the boot
-# URL presents, and EMBED= a script that chains to the site URL DHCP hands out.
+# URL presents, and EMBED= a script that chains to the site URL DHCP hands out. Reproducible:
+# SOURCE_DATE_EPOCH and path-mapping compiler flags, so the same inputs give the same bytes.
 # Run `build.sh --help` for usage; infra/ipxe/README.md explains the choices.
 set -euo pipefail
 
@@ -27,6 +28,12 @@ Trust (one of them is required):
                          ca-certificates ($MOZILLA_CA_DIR).
 
 Options:
+  --no-crosscert         Build with CROSSCERT "": iPXE never fetches cross-signed certificates
+                         (by default from http://ca.ipxe.org/auto) when a chain does not reach a
+                         trusted root. A site's DHCP option 175.93 still overrides it.
+  --source-date-epoch <seconds>
+                         Build time recorded in the binaries (default: \$SOURCE_DATE_EPOCH, else
+                         the source commit's time; required for a --src tree that is no git checkout).
   --embed <script>       iPXE script built in (default: $SCRIPT_DIR/embed.ipxe).
   --ref <tag>            Upstream tag or branch to clone (default: v2.0.0).
   --src <dir>            Use an existing iPXE source tree (its top directory or its src/) instead
@@ -42,10 +49,14 @@ Options:
 
 Needs: bash, git (unless --src), make, gcc, perl, openssl, liblzma headers.
   Debian/Ubuntu: apt-get install build-essential git perl openssl liblzma-dev ca-certificates
-A full build of both targets takes a few minutes on 2 cores.
+A full build of both targets takes about 2.5 minutes on 2 idle cores.
 
-Output (in --out): undionly.kpxe, ipxe.efi, [ipxe-arm64.efi], SHA256SUMS, BUILD-INFO.
-Ship it to a site with EdgeSite's ipxeAssets: { efi: "<out>/ipxe.efi", bios: "<out>/undionly.kpxe" }.
+Output (in --out): undionly.kpxe, ipxe.efi, [ipxe-arm64.efi], SHA256SUMS, BUILD-INFO (source,
+commit, build time, HTTPS, cross-signing source, trusted roots, each binary's SHA-256).
+The binaries are GPL-2.0-or-later (iPXE's TLS code has no UBDL option): whoever ships them ships
+or offers the corresponding source, which BUILD-INFO names.
+Serve it from every site: pulumi config set --path talos-cloud-edge:images.ipxeEfi <out>/ipxe.efi
+(and images.ipxeBios <out>/undionly.kpxe); BUILD-INFO must stay next to ipxe.efi.
 EOF
 }
 
@@ -64,6 +75,8 @@ step() { echo "==> [$((SECONDS - START))s] $*"; }
 
 ca_list=""
 ca_preset=""
+no_crosscert=0
+source_date_epoch=${SOURCE_DATE_EPOCH:-}
 embed="$SCRIPT_DIR/embed.ipxe"
 ref="v2.0.0"
 src=""
@@ -80,6 +93,8 @@ while [[ $# -gt 0 ]]; do
     case $1 in
     --ca) need_value "$@"; ca_list=$2; shift 2 ;;
     --ca-preset) need_value "$@"; ca_preset=$2; shift 2 ;;
+    --no-crosscert) no_crosscert=1; shift ;;
+    --source-date-epoch) need_value "$@"; source_date_epoch=$2; shift 2 ;;
     --embed) need_value "$@"; embed=$2; shift 2 ;;
     --ref) need_value "$@"; ref=$2; shift 2 ;;
     --src) need_value "$@"; src=$2; shift 2 ;;
@@ -112,6 +127,7 @@ google)
 esac
 [[ -n $ca_list ]] || usage_error "missing --ca or --ca-preset: the build must pin the CA roots the boot URL presents"
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs must be a positive number, got '$jobs'"
+[[ -z $source_date_epoch || $source_date_epoch =~ ^[0-9]{1,12}$ ]] || usage_error "--source-date-epoch must be seconds since 1970, got '$source_date_epoch'"
 [[ -f $embed ]] || die "embedded script $embed not found"
 head -n 1 "$embed" | grep -q '^#!ipxe' || die "$embed does not start with #!ipxe"
 embed=$(cd "$(dirname "$embed")" && pwd)/$(basename "$embed")
@@ -167,6 +183,7 @@ done
 
 # --- source ------------------------------------------------------------------------------------
 
+src_given=$src
 if [[ -n $src ]]; then
     [[ -d $src ]] || die "--src $src is not a directory"
     src=$(cd "$src" && pwd)
@@ -184,8 +201,31 @@ else
     fi
     src="$work/ipxe/src"
 fi
-commit=$(git -C "$src" rev-parse HEAD 2>/dev/null || echo "unknown (not a git checkout)")
+# The tree's own commit only: git -C would otherwise report a repository the tree merely sits in.
+top=$(cd "$src/.." && pwd)
+commit="unknown (not a git checkout)"
+commit_time=""
+if [[ $(git -C "$top" rev-parse --show-toplevel 2>/dev/null) == "$top" ]]; then
+    commit=$(git -C "$top" rev-parse HEAD)
+    commit_time=$(git -C "$top" log -1 --format=%ct)
+fi
 echo "    source commit: $commit"
+if [[ -n $src_given ]]; then
+    source_desc="--src $src_given (resolved to $src)"
+else
+    source_desc="$UPSTREAM ref $ref"
+fi
+if [[ -z $source_date_epoch ]]; then
+    if [[ -n $commit_time ]]; then
+        source_date_epoch=$commit_time
+    elif ((dry_run)) && [[ -z $src_given ]]; then
+        source_date_epoch=0
+        echo "    (dry run: a real build takes the clone's commit time)"
+    else
+        die "cannot tell the source's date ($top is no git checkout); pass --source-date-epoch <seconds>, e.g. the release date of that source"
+    fi
+fi
+echo "    build time recorded in the binaries: $source_date_epoch ($(date -u -d "@$source_date_epoch" +%Y-%m-%dT%H:%M:%SZ))"
 
 # --- build configuration -----------------------------------------------------------------------
 
@@ -200,13 +240,34 @@ cat >"$src/config/local/general.h" <<'EOF'
 /* `ntp <server>`: certificates are checked against the clock, and edge RTCs drift. */
 #define NTP_CMD
 EOF
+if ((no_crosscert)); then
+    step "writing $src/config/local/crypto.h (no cross-signed certificate lookups)"
+    cat >"$src/config/local/crypto.h" <<'EOF'
+/* Written by talos-cloud-edge infra/ipxe/build.sh --no-crosscert; rewritten on every build. */
+
+/* Never fetch cross-signed certificates (upstream: http://ca.ipxe.org/auto) for a chain that does
+ * not reach a trusted root: with TRUST= such a chain fails at once. A `crosscert` setting (DHCP
+ * option 175.93, e.g. a site's own TFTP directory of roots) still applies. */
+#undef CROSSCERT
+#define CROSSCERT ""
+EOF
+    crosscert_desc='disabled (CROSSCERT "")'
+else
+    rm -f "$src/config/local/crypto.h"
+    crosscert_desc="upstream default (http://ca.ipxe.org/auto) unless DHCP option 175.93 names another source"
+fi
+
+# Reproducible output: the build time comes from SOURCE_DATE_EPOCH, and no absolute path of this
+# machine reaches the objects (debug info and __FILE__ feed the build ID iPXE links in).
+prefix_maps="-ffile-prefix-map=$src=ipxe/src -ffile-prefix-map=$work=build -ffile-prefix-map=$(dirname "$embed")=embed"
+export SOURCE_DATE_EPOCH=$source_date_epoch
 
 targets=(bin/undionly.kpxe bin-x86_64-efi/ipxe.efi)
-make_cmd=(make -C "$src" -j"$jobs" "${targets[@]}" "EMBED=$embed" "TRUST=$trust" "CERT=$trust")
-arm_cmd=(make -C "$src" -j"$jobs" bin-arm64-efi/ipxe.efi CROSS=aarch64-linux-gnu- "EMBED=$embed" "TRUST=$trust" "CERT=$trust")
+make_cmd=(make -C "$src" -j"$jobs" "${targets[@]}" "EMBED=$embed" "TRUST=$trust" "CERT=$trust" "EXTRA_CFLAGS=$prefix_maps")
+arm_cmd=(make -C "$src" -j"$jobs" bin-arm64-efi/ipxe.efi CROSS=aarch64-linux-gnu- "EMBED=$embed" "TRUST=$trust" "CERT=$trust" "EXTRA_CFLAGS=$prefix_maps")
 
 if ((dry_run)); then
-    step "dry run: would build with"
+    step "dry run: would build with SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
     printf '   '
     printf ' %q' "${make_cmd[@]}"
     echo
@@ -238,13 +299,22 @@ if ((arm64)); then
 fi
 (cd "$out" && sha256sum "${files[@]}" >SHA256SUMS)
 {
-    echo "iPXE source: ${src}"
-    echo "iPXE ref: $ref"
+    echo "built by: talos-cloud-edge infra/ipxe/build.sh"
+    echo "iPXE source: $source_desc"
     echo "iPXE commit: $commit"
-    echo "embedded script sha256: $(sha256sum "$embed" | cut -d' ' -f1)"
+    echo "source date epoch: $source_date_epoch"
+    echo "https: enabled (DOWNLOAD_PROTO_HTTPS)"
+    echo "cross-signed certificates: $crosscert_desc"
+    echo "embedded script: $(basename "$embed") sha256 $(sha256sum "$embed" | cut -d' ' -f1)"
     for f in "${trust_files[@]}"; do
         echo "trusted root: $(openssl x509 -in "$f" -noout -subject | sed 's/^subject=//') sha256 $(openssl x509 -in "$f" -noout -fingerprint -sha256 | cut -d= -f2)"
     done
+    for f in "${files[@]}"; do
+        echo "binary: $f sha256 $(sha256sum "$out/$f" | cut -d' ' -f1)"
+    done
+    local_headers="config/local/general.h"
+    ((no_crosscert)) && local_headers+=" and config/local/crypto.h"
+    echo "licence: GPL-2.0-or-later (iPXE's TLS code); corresponding source: the iPXE source above at that commit, with $local_headers as this script writes them, and the embedded script"
 } >"$out/BUILD-INFO"
 step "done in $((SECONDS - START))s:"
 sed 's/^/    /' "$out/SHA256SUMS"

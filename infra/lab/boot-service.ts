@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
 import type { BootSettingsInput } from "../boot-server/src/settings";
-import { BOOT_SERVICE_PORT, KNOWN_MACHINE, LAB_GATEWAY, LAB_SITE } from "./plan";
+import { BOOT_SERVICE_PORT, HTTPS_PORT, INVENTORY_MACHINES, LAB_GATEWAY, LAB_SITE } from "./plan";
 
 /** Tags the fake OAuth client owns and the minted keys carry. */
 export const LAB_KEY_TAGS = ["tag:edge"];
@@ -22,8 +22,14 @@ export const LAB_INSTALL_DISK = "/dev/vda";
  */
 export const OFFLINE_INSTALLER_IMAGE = "factory.talos.dev/metal-installer/offline-lab-schematic:v1.12.4";
 
-export function bootServiceBaseUrl(): string {
-    return `http://${LAB_GATEWAY}:${BOOT_SERVICE_PORT}`;
+/** What the VMs talk to: the TLS front end on the bridge, as Cloud Run's `https://…run.app`. */
+export function bootServicePublicUrl(): string {
+    return `https://${LAB_GATEWAY}:${HTTPS_PORT}`;
+}
+
+/** The service itself, plain HTTP on the namespace's loopback, behind the front end. */
+export function bootServiceInternalUrl(): string {
+    return `http://127.0.0.1:${BOOT_SERVICE_PORT}`;
 }
 
 export interface LabSettingsInput {
@@ -39,6 +45,33 @@ export interface LabSettingsInput {
 }
 
 /**
+ * A zstd frame holding `data` uncompressed (one raw block; RFC 8878 §3.1): what Talos's
+ * `talos.config.early` takes (base64 of zstd), without a zstd library. At most 128 KiB.
+ */
+export function zstdRawFrame(data: Buffer): Buffer {
+    if (data.length > 128 * 1024) throw new Error("zstdRawFrame: more than one block (128 KiB)");
+    const header = Buffer.alloc(4 + 1 + 4 + 3);
+    header.writeUInt32LE(0xfd2fb528, 0); // magic
+    header[4] = 0xa0; // Single_Segment, 4-byte Frame_Content_Size, no checksum, no dictionary
+    header.writeUInt32LE(data.length, 5);
+    const block = (data.length << 3) | 1; // Block_Size, Raw_Block (type 0), Last_Block
+    header[9] = block & 0xff;
+    header[10] = (block >> 8) & 0xff;
+    header[11] = (block >> 16) & 0xff;
+    return Buffer.concat([header, data]);
+}
+
+/**
+ * The kernel argument that makes real Talos trust the lab's root for its HTTPS config download
+ * (`talos.config.early`: a `TrustedRootsConfig`, read before `talos.config`). The stand-in does
+ * not verify certificates (busybox wget), so it does not need it.
+ */
+export function talosTrustedRootsArg(rootPem: string): string {
+    const doc = stringify({ apiVersion: "v1alpha1", kind: "TrustedRootsConfig", name: "talos-cloud-edge-lab", certificates: rootPem.trim() + "\n" });
+    return `talos.config.early=${zstdRawFrame(Buffer.from(doc)).toString("base64")}`;
+}
+
+/**
  * BOOT_SETTINGS for the lab: one site, one machine (MAC + SMBIOS UUID the VM gets from
  * `-uuid`), assets on the lab's static server, tailscale key backend pointed at the fake API,
  * short waits so the unknown VM asks again within the watch window.
@@ -46,8 +79,9 @@ export interface LabSettingsInput {
 export function labBootSettings(input: LabSettingsInput): BootSettingsInput {
     const base = input.assetsUrl.replace(/\/+$/, "");
     return {
-        publicUrl: bootServiceBaseUrl(),
-        trustedProxyHops: 0,
+        publicUrl: bootServicePublicUrl(),
+        // The TLS front end forwards with X-Forwarded-For/-Proto, as Cloud Run's does.
+        trustedProxyHops: 1,
         ticketTtlSeconds: 300,
         rateLimitPerMinute: 600,
         unknownMachineRetrySeconds: 5,
@@ -62,15 +96,13 @@ export function labBootSettings(input: LabSettingsInput): BootSettingsInput {
         sites: [
             {
                 name: LAB_SITE,
-                machines: [
-                    {
-                        name: KNOWN_MACHINE.name,
-                        mac: KNOWN_MACHINE.mac,
-                        uuid: KNOWN_MACHINE.uuid,
-                        installDisk: LAB_INSTALL_DISK,
-                        labels: { ...LAB_MACHINE_LABELS },
-                    },
-                ],
+                machines: INVENTORY_MACHINES.map((m) => ({
+                    name: m.name,
+                    mac: m.mac,
+                    uuid: m.uuid,
+                    installDisk: LAB_INSTALL_DISK,
+                    labels: { ...LAB_MACHINE_LABELS },
+                })),
             },
         ],
     };
@@ -137,7 +169,8 @@ export function labBootEnv(opts: {
         TS_OAUTH_CLIENT_ID: opts.secrets.oauthClientId,
         TS_OAUTH_CLIENT_SECRET: opts.secrets.oauthClientSecret,
         BOOT_DATA_DIR: opts.dataDir,
-        HOST: LAB_GATEWAY,
+        // Only the TLS front end reaches it (same namespace), as only Cloud Run's front end reaches the service.
+        HOST: "127.0.0.1",
         PORT: String(BOOT_SERVICE_PORT),
     };
 }
@@ -151,10 +184,14 @@ export type BootServiceEvent =
     | { kind: "local-boot"; site: string; machine: string; mac: string; enrollment?: number; enrolledTicketRef?: string; remote: string }
     | { kind: "config-served"; machine: string; mac: string; keyId: string; ticketRef: string; configSha256: string; remote: string }
     | { kind: "config-refused"; event: string; machine?: string; ticketRef?: string; remote: string }
+    /** `token_refused`: `missing` is the 401 challenge iPXE answers with its credentials; the rest are refusals. */
+    | { kind: "credentials-refused"; reason: string; remote: string }
+    /** `token_in_query` (warning): a request carried the site token in the query string. */
+    | { kind: "token-in-query"; remote: string }
     | { kind: "request-failed"; event: string; detail: string }
     | { kind: "listening"; address: string };
 
-const REFUSALS = new Set(["replay_refused", "ticket_expired", "ticket_unknown", "token_refused", "identity_conflict"]);
+const REFUSALS = new Set(["replay_refused", "ticket_expired", "ticket_unknown", "identity_conflict"]);
 
 /**
  * Remembers each request's source address from Fastify's "incoming request" line (audit lines
@@ -238,6 +275,10 @@ export function parseBootServiceLine(line: string, addresses?: RequestAddresses)
                 configSha256: s(j.configSha256),
                 remote,
             };
+        case "token_refused":
+            return { kind: "credentials-refused", reason: s(j.reason), remote };
+        case "token_in_query":
+            return { kind: "token-in-query", remote };
         case "key_mint_failed":
             return { kind: "request-failed", event: "key_mint_failed", detail: s(j.reason) || message };
         default:

@@ -18,12 +18,14 @@ export interface LabOptions {
     talosVersion: string;
     factoryUrl: string;
     accel: "auto" | "kvm" | "tcg";
+    /** A custom iPXE build (infra/ipxe/build.sh --out) to serve instead of Debian 13's pinned package. */
+    ipxeDir?: string;
 }
 
 export const DEFAULT_OPTIONS: LabOptions = {
     help: false,
     keep: false,
-    timeoutSeconds: 150,
+    timeoutSeconds: 240,
     secondVm: true,
     unknownVmSeconds: 20,
     assets: "auto",
@@ -36,12 +38,16 @@ export const DEFAULT_OPTIONS: LabOptions = {
 export const USAGE = `Usage: npm run lab -- [options]     (as root, Debian 12)
 
 Rehearses an edge machine's network boot through the real chain, offline, on this machine:
-a private network namespace with a bridge, dnsmasq (config rendered by infra/edge-host),
-the boot service (embedded store, lab inventory, fake Tailscale key API), a static asset
-server and QEMU VMs that boot DHCP -> iPXE -> site script -> machine script -> kernel +
-initramfs -> talos.config fetch. The same machine then boots again and must be sent to its
-local disk (enrolled: no ticket, no key). Prints a timeline, runs checks, tears everything
-down and ends with "lab: PASS ..." (exit 0) or "lab: FAIL <reason>" (exit 1).
+a private network namespace with a bridge, dnsmasq (config rendered by infra/edge-host: the
+root pinned in every answer, the lab roots on TFTP), the boot service (embedded store, lab
+inventory, fake Tailscale key API) behind a TLS front end with a lab chain shaped like Cloud
+Run's, a static asset server and QEMU VMs. A BIOS VM (SeaBIOS, iPXE NIC ROM -> undionly.kpxe)
+and a UEFI VM (OVMF PXE -> snponly.efi), both Debian 13's pinned iPXE, boot DHCP -> HTTPS site
+script -> machine script (the site token only as Basic credentials) -> kernel + initramfs ->
+talos.config over HTTPS. The BIOS machine then boots again and must be sent to its local disk
+(enrolled: no ticket, no key); a VM whose DHCP pins another root must refuse the service.
+Prints a timeline, runs checks, tears everything down and ends with "lab: PASS ..." (exit 0)
+or "lab: FAIL <reason>" (exit 1).
 
 Options:
   --help                 Show this help.
@@ -57,11 +63,13 @@ Options:
   --talos-version <v>    Talos version for Image Factory assets (default ${DEFAULT_OPTIONS.talosVersion}).
   --factory-url <url>    Image Factory (default ${DEFAULT_OPTIONS.factoryUrl}).
   --accel <auto|kvm|tcg> QEMU accelerator (default auto: KVM only with VMX/SVM, else TCG).
+  --ipxe <dir>           Serve a custom iPXE build (infra/ipxe/build.sh --out <dir>: ipxe.efi,
+                         undionly.kpxe) instead of Debian 13's pinned package. Build it to trust
+                         the lab root: --ca .lab/cache/lab-pki/root-r1.pem (made by the first run).
   --verbose              Echo every log line (dnsmasq, boot service, serial consoles).
 
-Requires: root; apt packages qemu-system-x86 ipxe ipxe-qemu dnsmasq-base busybox-static iproute2.
-The lab uses plain HTTP inside the namespace (Debian 12's iPXE has no HTTPS); HTTPS is proven
-by the custom iPXE build (infra/ipxe), not by the lab.`;
+Requires: root; apt packages qemu-system-x86 ipxe-qemu ovmf dnsmasq-base busybox-static
+iproute2 openssl; Debian's archive once (the pinned iPXE package, then cached in .lab/cache).`;
 
 function positiveNumber(flag: string, raw: string | undefined): number {
     const n = Number(raw);
@@ -120,6 +128,12 @@ export function parseLabArgs(argv: string[]): LabOptions {
                     throw new Error(`--talos-version must look like v1.12.4 (got ${JSON.stringify(v ?? "")})`);
                 }
                 opts.talosVersion = v;
+                break;
+            }
+            case "--ipxe": {
+                const v = value();
+                if (!v) throw new Error("--ipxe needs the directory of a custom build (infra/ipxe/build.sh --out <dir>)");
+                opts.ipxeDir = v;
                 break;
             }
             case "--factory-url": {

@@ -128,14 +128,18 @@ export function redactUrl(url: string): string {
     return url.replace(/\/v1\/config\/[^/?#]+/, "/v1/config/<ticket>").replace(/\?.*$/, "?…");
 }
 
-/** GET from inside the namespace (the lab process itself lives on the host network). */
-export async function nsHttpGet(ctx: Context, url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+/**
+ * GET from inside the namespace (the lab process itself lives on the host network). With
+ * `caFile`, an https:// URL is verified against that root (the lab's), as a real client would.
+ */
+export async function nsHttpGet(ctx: Context, url: string, timeoutMs = 10_000, caFile?: string): Promise<{ status: number; body: string }> {
     const script =
         "fetch(process.argv[1],{signal:AbortSignal.timeout(8000)}).then(async r=>console.log(JSON.stringify({status:r.status,body:(await r.text()).slice(0,4000)})))" +
         ".catch(e=>console.log(JSON.stringify({status:0,body:String(e&&e.cause&&e.cause.code||e)})))";
     // Short-lived and bounded by its own timer, so not registered for teardown (deleting the namespace would end it anyway).
     let answer = "";
     const probe = startProcess("probe", "ip", ["netns", "exec", ctx.ns, process.execPath, "-e", script, url], {
+        env: caFile ? { ...process.env, NODE_EXTRA_CA_CERTS: caFile } : process.env,
         onLine: (line, stream) => {
             if (stream === "stdout" && line.trim()) answer = line.trim();
         },

@@ -1,20 +1,26 @@
 /**
  * The lab's dnsmasq config, rendered by the edge site component's own renderer
- * (infra/edge-host/dnsmasq.ts) so the lab exercises the config real sites get; only the
- * values differ (lab subnet, work-dir paths, the lab boot service URL).
+ * (infra/edge-host/dnsmasq.ts) with the options an edge site uses (components/edgeSite.ts
+ * `siteDnsmasqOptions`): the HTTPS boot URL with the site token as credentials, the roots pinned
+ * in every answer (175.90) and the site's root directory (175.93), the user class announced so
+ * the iPXE loaded over TFTP gets the boot URL. Only the values differ (lab subnet, work-dir paths,
+ * the lab's TLS front end and roots), plus one lab-only line: the wrong-pin VM's answers pin an
+ * unrelated root.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { siteScriptUrl } from "../boot-server/src/ipxe";
-import { renderDnsmasqConf } from "../edge-host/dnsmasq";
-import { bootServiceBaseUrl } from "./boot-service";
-import { DHCP_RANGE, KNOWN_MACHINE, LAB_BRIDGE, LAB_GATEWAY, LAB_IPV6_PREFIX, LAB_NETMASK, LAB_PREFIX_LENGTH, LAB_SITE } from "./plan";
-
-/** iPXE binaries for firmware that is not iPXE yet (TFTP). The lab's VMs boot the iPXE NIC ROM and never use them. */
-export const IPXE_TFTP_FILES = { bios: "/usr/lib/ipxe/undionly.kpxe", efi: "/usr/lib/ipxe/snponly.efi" };
+import type { IpxeTrustAnchors } from "../../lib/ipxe/trust";
+import { dnsmasqHexBytes } from "../../lib/ipxe/trust";
+import { siteBootUrl } from "../../model/bootContract";
+import { IPXE_USER_CLASS, renderDnsmasqConf } from "../edge-host/dnsmasq";
+import { bootServicePublicUrl } from "./boot-service";
+import { LAB_ROOTS_DIR, type LabIpxe } from "./ipxe";
+import { DHCP_RANGE, INVENTORY_MACHINES, LAB_BRIDGE, LAB_GATEWAY, LAB_IPV6_PREFIX, LAB_NETMASK, LAB_PREFIX_LENGTH, LAB_SITE, WRONG_PIN_MACHINE } from "./plan";
 
 /** Command-line options the lab adds: stay in the foreground, log to stderr (the lab reads it). */
 export const DNSMASQ_LAB_ARGS = ["--keep-in-foreground", "--log-facility=-"];
+
+/** dnsmasq tag of the wrong-pin VM. */
+export const WRONG_PIN_TAG = "lab-wrong-pin";
 
 export interface LabDnsmasq {
     /** The rendered config file content. */
@@ -23,17 +29,14 @@ export interface LabDnsmasq {
     args: string[];
     /** Which code rendered it, for the output. */
     renderer: string;
+    /** The URL iPXE gets (secret: it carries the site token). */
+    bootUrl: string;
 }
 
-/** Renders the lab config and lays out the TFTP root it names. */
-export function labDnsmasqConfig(opts: { workDir: string; siteToken: string }): LabDnsmasq {
-    const tftpRoot = path.join(opts.workDir, "tftp");
-    fs.mkdirSync(tftpRoot, { recursive: true });
-    for (const file of Object.values(IPXE_TFTP_FILES)) {
-        // Missing only when ipxe is not installed; preflight says so before a real run.
-        if (fs.existsSync(file)) fs.copyFileSync(file, path.join(tftpRoot, path.basename(file)));
-    }
-    const text = renderDnsmasqConf({
+/** Renders the lab config for a TFTP root laid out by infra/lab/ipxe.ts. */
+export function labDnsmasqConfig(opts: { workDir: string; siteToken: string; anchors: IpxeTrustAnchors; wrongAnchors: IpxeTrustAnchors; ipxe: LabIpxe }): LabDnsmasq {
+    const bootUrl = siteBootUrl(bootServicePublicUrl(), LAB_SITE, opts.siteToken);
+    const rendered = renderDnsmasqConf({
         interface: LAB_BRIDGE,
         listenAddress: LAB_GATEWAY,
         gateway: LAB_GATEWAY,
@@ -44,16 +47,28 @@ export function labDnsmasqConfig(opts: { workDir: string; siteToken: string }): 
         leaseTime: "1h",
         // No DNS in the lab (dnsmasq runs with port=0), so none is handed out.
         dnsServers: [],
-        hosts: [{ mac: KNOWN_MACHINE.mac, ip: KNOWN_MACHINE.ip, hostname: KNOWN_MACHINE.name }],
-        bootUrl: siteScriptUrl(bootServiceBaseUrl(), LAB_SITE, opts.siteToken),
-        tftpRoot,
+        hosts: INVENTORY_MACHINES.map((m) => ({ mac: m.mac, ip: m.ip, hostname: m.name })),
+        bootUrl,
+        tftpRoot: path.join(opts.workDir, "tftp"),
         leaseFile: path.join(opts.workDir, "dnsmasq.leases"),
-        ipxeEfi: path.basename(IPXE_TFTP_FILES.efi),
-        ipxeBios: path.basename(IPXE_TFTP_FILES.bios),
+        ipxeEfi: opts.ipxe.tftpNames.efi,
+        ipxeBios: opts.ipxe.tftpNames.bios,
         ipv6RaPrefix: LAB_IPV6_PREFIX,
         pidFile: path.join(opts.workDir, "dnsmasq.pid"),
         logDhcp: true,
         skipProxyDhcpWait: true,
+        ipxeUserClass: IPXE_USER_CLASS,
+        // Our build sets the class itself; Debian's copies it from the firmware's answer.
+        announceUserClass: opts.ipxe.kind === "debian",
+        ipxeTrust: { fingerprints: opts.anchors.fingerprints, crossCertDir: LAB_ROOTS_DIR },
     });
-    return { text, args: DNSMASQ_LAB_ARGS, renderer: "infra/edge-host/dnsmasq.ts renderDnsmasqConf" };
+    // Lab only: a tagged option wins over the untagged one for the clients that carry the tag.
+    const wrongPin = [
+        "",
+        `# Lab only: ${WRONG_PIN_MACHINE.name}'s answers pin ${opts.wrongAnchors.name}, so its iPXE must refuse the service.`,
+        `dhcp-mac=set:${WRONG_PIN_TAG},${WRONG_PIN_MACHINE.mac}`,
+        `dhcp-option-force=tag:${WRONG_PIN_TAG},encap:175,90,${dnsmasqHexBytes(opts.wrongAnchors.fingerprints)}`,
+        "",
+    ].join("\n");
+    return { text: rendered + wrongPin, args: DNSMASQ_LAB_ARGS, renderer: "infra/edge-host/dnsmasq.ts renderDnsmasqConf", bootUrl };
 }

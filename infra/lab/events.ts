@@ -9,7 +9,15 @@ export type LabEvent =
     | { kind: "asset-request"; name: string; remote: string }
     | { kind: "asset-served"; name: string; status: number; bytes: number; remote: string }
     | { kind: "key-minted"; id: string; key: string; tags: string[] }
-    | { kind: "services-ready"; assetsUrl: string; tailscaleApiUrl: string }
+    | { kind: "services-ready"; assetsUrl: string; tailscaleApiUrl: string; httpsUrl: string }
+    /** A request through the boot service's TLS front end (ns-services.ts): never a credential's value. */
+    | { kind: "https-request"; remote: string; method: string; path: string; queryHasToken: boolean; auth: string; tls: string; cipher: string; status: number }
+    /** A TLS handshake the client aborted (e.g. iPXE refusing our certificate). */
+    | { kind: "tls-refused"; remote: string; reason: string }
+    /** iPXE refusing the server's certificate ("Permission denied (https://ipxe.org/0216eb…)"). */
+    | { kind: "serial-tls-refused"; text: string }
+    /** The firmware or an iPXE loading an iPXE binary over TFTP ("NBP filename is snponly.efi", "tftp://…/undionly.kpxe... ok"). */
+    | { kind: "serial-tftp-ipxe"; file: string }
     | { kind: "services-error"; message: string }
     | { kind: "serial-ipxe"; text: string }
     | { kind: "serial-kernel"; version: string }
@@ -56,7 +64,21 @@ export function parseServicesLine(line: string): LabEvent | undefined {
     if (!j || j.source !== "ns-services") return undefined;
     switch (j.event) {
         case "ready":
-            return { kind: "services-ready", assetsUrl: str(j.assetsUrl), tailscaleApiUrl: str(j.tailscaleApiUrl) };
+            return { kind: "services-ready", assetsUrl: str(j.assetsUrl), tailscaleApiUrl: str(j.tailscaleApiUrl), httpsUrl: str(j.httpsUrl) };
+        case "https-request":
+            return {
+                kind: "https-request",
+                remote: str(j.remote),
+                method: str(j.method),
+                path: str(j.path),
+                queryHasToken: j.queryHasToken === true,
+                auth: str(j.auth),
+                tls: str(j.tls),
+                cipher: str(j.cipher),
+                status: num(j.status),
+            };
+        case "tls-refused":
+            return { kind: "tls-refused", remote: str(j.remote), reason: str(j.reason) };
         case "asset-request":
             return { kind: "asset-request", name: str(j.name), remote: str(j.remote) };
         case "asset-served":
@@ -106,8 +128,14 @@ export function parseSerialLine(line: string, inConfig: boolean): LabEvent | und
         const configUrl = talosConfigArg(cmdline[1]!);
         return { kind: "serial-cmdline", ...(configUrl ? { configUrl } : {}) };
     }
-    if (/^iPXE \S+ -- Open Source Network Boot Firmware/.test(clean.trim())) return { kind: "serial-ipxe", text: "iPXE started" };
+    const banner = /^iPXE (\S+) -- Open Source Network Boot Firmware/.exec(clean.trim());
+    if (banner) return { kind: "serial-ipxe", text: `iPXE ${banner[1]} started` };
     if (/Operation not supported/.test(clean)) return { kind: "serial-ipxe", text: clean.trim() };
+    // Only the error: the URL before it may carry credentials on some iPXE versions.
+    const denied = /(Permission denied \(https?:\/\/ipxe\.org\/[0-9a-f]+\))/.exec(clean);
+    if (denied) return { kind: "serial-tls-refused", text: denied[1]! };
+    const nbp = /NBP filename is (\S+)/.exec(clean) ?? /tftp:\/\/[0-9.]+\/([A-Za-z0-9._-]+)\.\.\. ok/.exec(clean);
+    if (nbp) return { kind: "serial-tftp-ipxe", file: nbp[1]! };
     // Only the start of the echo: SeaBIOS copies the 80-column text screen, so the rest may wrap.
     const local = /(?:^|\s)([a-z0-9-]+) at site ([a-z0-9-]+) already got its config, enrollment (\d+)\b/.exec(clean);
     if (local) return { kind: "serial-local-boot", machine: local[1]!, site: local[2]!, enrollment: Number(local[3]) };

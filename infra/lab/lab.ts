@@ -4,9 +4,11 @@
  *
  * Everything runs in a private network namespace (10.77.0.0/24 on a bridge, plus the
  * namespace's own loopback): dnsmasq with the config rendered by infra/edge-host, the boot
- * service on its embedded store, a static asset server, the fake Tailscale API, and QEMU VMs
- * on tap devices. VM 1 boots twice: first to its config, then, enrolled, to the local-boot
- * script that hands it back to the firmware (decision 0101). Teardown (processes by PID and
+ * service on its embedded store behind a TLS front end, a static asset server, the fake Tailscale
+ * API, and QEMU VMs on tap devices. A BIOS and a UEFI VM boot Debian 13's pinned iPXE over HTTPS
+ * to their configs (decision 0009, the token as Basic credentials: 0008); the BIOS one boots
+ * again, enrolled, to the local-boot script that hands it back to the firmware (decision 0101);
+ * a VM whose DHCP pins another root must refuse the service. Teardown (processes by PID and
  * process group, the namespace, the work dir) runs on success, failure, Ctrl-C, SIGTERM and
  * uncaught errors.
  *
@@ -22,69 +24,88 @@ import { createPgliteStore } from "../boot-server/src/store/pglite";
 import { sleep, waitFor } from "../process/processes";
 import { BootServiceEvent, LAB_KEY_TAGS, LAB_MACHINE_LABELS } from "./boot-service";
 import { checkLocalReboot, checkTalosConfig, CheckResult, RunCounts } from "./checks";
+import { checkHttpsChain, checkWrongPin, HttpsRequestSeen, negotiated } from "./https-checks";
 import { LabOptions, parseLabArgs, USAGE } from "./cli";
 import { abortable, Context, EventBus, LabFailure, nsHttpGet, Output } from "./context";
 import type { LabEvent } from "./events";
-import { KNOWN_MACHINE, LAB_SITE, namespaceName, REBOOT_WATCH_SECONDS, UNKNOWN_VM } from "./plan";
-import { prepareAssets, preflight, setupNamespace } from "./prepare";
+import {
+    INVENTORY_MACHINES,
+    KNOWN_MACHINE,
+    LAB_SITE,
+    LabMachine,
+    namespaceName,
+    OVMF_VARS_TEMPLATE,
+    REBOOT_WATCH_SECONDS,
+    UEFI_MACHINE,
+    UNKNOWN_VM,
+    VmSpec,
+    WRONG_PIN_MACHINE,
+    WRONG_PIN_WATCH_SECONDS,
+} from "./plan";
+import { LabAssets, prepareAssets, preflight, setupNamespace } from "./prepare";
 import { keepFailureLogs, reportChecks } from "./report";
 import { Resources } from "./runtime";
 import { startServices } from "./services";
-import { has, startVm } from "./vm";
+import { has, startVm, VmRecord } from "./vm";
 
-/** The run, step by step: assets, namespace, services, the VMs, then the checks. */
-async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: string }> {
-    const { out, res, bus } = ctx;
-    const t0 = Date.now();
-    const checks: CheckResult[] = [];
-    const check = (name: string, ok: boolean, detail: string): void => {
-        checks.push({ name, ok, detail });
-    };
+type Check = (name: string, ok: boolean, detail: string) => void;
 
-    fs.mkdirSync(path.join(ctx.workDir, "assets"), { recursive: true });
-    const assets = await prepareAssets(ctx);
+/** What one known machine's boot through the chain produced. */
+interface ChainBoot {
+    vm: VmRecord;
+    seconds: string;
+    served?: Extract<BootServiceEvent, { kind: "config-served" }>;
+    requests: HttpsRequestSeen[];
+}
 
-    const taps = ctx.opts.secondVm ? ["tap1", "tap2"] : ["tap1"];
-    setupNamespace(ctx, taps);
-    out.say(`plain HTTP inside the namespace: Debian 12's iPXE has no HTTPS. HTTPS is proven by the custom iPXE build (infra/ipxe), not by this lab`);
+/** The https-request events of a VM, as the HTTPS checks read them. */
+function httpsRequestsOf(vm: VmRecord): HttpsRequestSeen[] {
+    return vm.events.map((e) => e.event).filter((e): e is Extract<LabEvent, { kind: "https-request" }> => e.kind === "https-request");
+}
 
-    const { bootService, dataDir } = await startServices(ctx, assets);
-    out.say(`services up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-
-    // VM 1: the inventory machine boots all the way to the config fetch.
-    const vm1 = startVm(ctx, { name: "vm1", mac: KNOWN_MACHINE.mac, uuid: KNOWN_MACHINE.uuid, tap: "tap1", memoryMiB: assets.memoryMiB, accel });
-    const vm1Done = (): boolean | undefined =>
-        vm1.standinResult !== undefined || (assets.kind === "talos" && has(vm1, "config-served")) || vm1.exitCode !== undefined ? true : undefined;
-    await waitFor("vm1 to fetch its config", vm1Done, { timeoutMs: 120_000, intervalMs: 100, signal: ctx.signal }).catch((err: Error) => {
+/**
+ * An inventory machine boots all the way to its config over HTTPS; then the chain, HTTPS and
+ * served-config checks, prefixed with `label` (its firmware).
+ */
+async function bootToConfig(ctx: Context, spec: VmSpec, machine: LabMachine, label: string, assets: LabAssets, checks: CheckResult[]): Promise<ChainBoot> {
+    const { res, bus } = ctx;
+    const check: Check = (name, ok, detail) => checks.push({ name: `${label}: ${name}`, ok, detail });
+    const vm = startVm(ctx, spec);
+    const done = (): boolean | undefined =>
+        vm.standinResult !== undefined || (assets.kind === "talos" && has(vm, "config-served")) || vm.exitCode !== undefined ? true : undefined;
+    await waitFor(`${spec.name} to fetch its config`, done, { timeoutMs: 150_000, intervalMs: 100, signal: ctx.signal }).catch((err: Error) => {
         if (ctx.signal.aborted) throw err;
-        throw new LabFailure(`vm1 did not finish: ${err.message}; last events: ${vm1.events.slice(-3).map((e) => e.event.kind).join(", ") || "none"}`);
+        throw new LabFailure(`${spec.name} did not finish: ${err.message}; last events: ${vm.events.slice(-3).map((e) => e.event.kind).join(", ") || "none"}`);
     });
-    const bootSeconds = ((Date.now() - vm1.start) / 1000).toFixed(1);
+    const seconds = ((Date.now() - vm.start) / 1000).toFixed(1);
     if (assets.kind === "talos") {
         // Real Talos would go on to install; the lab stops at the config fetch.
         await sleep(500, ctx.signal);
     } else {
-        await abortable(Promise.race([vm1.proc!.exited, sleep(5000)]), ctx.signal);
+        await abortable(Promise.race([vm.proc!.exited, sleep(5000)]), ctx.signal);
     }
-    await res.stop(vm1.proc!);
-    out.say(`vm1: ${vm1.exitCode !== undefined ? `QEMU exited (${vm1.exitCode})` : "stopped"} after ${bootSeconds} s`);
+    await res.stop(vm.proc!);
+    ctx.out.say(`${spec.name}: ${vm.exitCode !== undefined ? `QEMU exited (${vm.exitCode})` : "stopped"} after ${seconds} s`);
 
-    // Chain checks for vm1.
-    check("dhcp lease for the inventory MAC (static address)", vm1.events.some((e) => e.event.kind === "dhcp-ack" && e.event.ip === KNOWN_MACHINE.ip), `expected ${KNOWN_MACHINE.ip}`);
-    check("site script served", has(vm1, "site-script"), "boot service audit event script_issued");
-    check("machine script with a ticket for the known machine", vm1.events.some((e) => e.event.kind === "ticket-issued" && e.event.machine === KNOWN_MACHINE.name), "audit event ticket_issued");
-    check("kernel and initramfs fetched from the asset server", [assets.kernelName, assets.initramfsName].every((n) => vm1.events.some((e) => e.event.kind === "asset-served" && e.event.name === n && e.event.status === 200)), "asset server log");
-    const served = vm1.events.map((e) => e.event).find((e): e is Extract<BootServiceEvent, { kind: "config-served" }> => e.kind === "config-served");
+    check("dhcp lease for the inventory MAC (static address)", vm.events.some((e) => e.event.kind === "dhcp-ack" && e.event.ip === machine.ip), `expected ${machine.ip}`);
+    const tftp = vm.events.map((e) => e.event).filter((e): e is Extract<LabEvent, { kind: "serial-tftp-ipxe" }> => e.kind === "serial-tftp-ipxe");
+    check("firmware loaded the site's iPXE over TFTP", tftp.length > 0, tftp.map((e) => e.file).join(", ") || "no TFTP load on the console");
+    check("site script served", has(vm, "site-script"), "boot service audit event script_issued");
+    check("machine script with a ticket for the machine", vm.events.some((e) => e.event.kind === "ticket-issued" && e.event.machine === machine.name), "audit event ticket_issued");
+    check("kernel and initramfs fetched from the asset server", [assets.kernelName, assets.initramfsName].every((n) => vm.events.some((e) => e.event.kind === "asset-served" && e.event.name === n && e.event.status === 200)), "asset server log");
+    const served = vm.events.map((e) => e.event).find((e): e is Extract<BootServiceEvent, { kind: "config-served" }> => e.kind === "config-served");
     check("config served for the machine", served !== undefined, "audit event config_served");
+    const requests = httpsRequestsOf(vm);
+    for (const c of checkHttpsChain(label, LAB_SITE, requests, vm.events.filter((e) => e.event.kind === "token-in-query").length)) checks.push(c);
 
     const minted = bus.history.filter((h) => h.event.kind === "key-minted").map((h) => h.event as Extract<LabEvent, { kind: "key-minted" }>);
     if (assets.kind === "standin") {
-        check("stand-in fetched the talos.config URL", vm1.standinResult?.ok === true, vm1.standinResult?.detail ?? "no result marker on the serial console");
-        const text = vm1.config.text();
+        check("stand-in fetched the talos.config URL", vm.standinResult?.ok === true, vm.standinResult?.detail ?? "no result marker on the serial console");
+        const text = vm.config.text();
         if (text === undefined) {
             check("config printed by the stand-in", false, "no BEGIN/END CONFIG block on the serial console");
         } else {
-            fs.writeFileSync(path.join(ctx.workDir, "vm1-config.yaml"), text, { mode: 0o600 });
+            fs.writeFileSync(path.join(ctx.workDir, `${spec.name}-config.yaml`), text, { mode: 0o600 });
             // The serial console is the only way the stand-in's copy reaches the lab: prove it arrived intact.
             const printed = createHash("sha256").update(text).digest("hex");
             check(
@@ -92,25 +113,40 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: strin
                 served !== undefined && printed === served.configSha256,
                 `printed ${printed.slice(0, 12)}, served ${served?.configSha256.slice(0, 12) ?? "-"}`,
             );
-            checks.push(
-                ...checkTalosConfig(text, {
-                    hostname: KNOWN_MACHINE.name,
-                    site: LAB_SITE,
-                    labels: LAB_MACHINE_LABELS,
-                    installerImage: assets.installerImage,
-                    mintedKeys: minted.map((k) => k.key),
-                }),
-            );
+            for (const c of checkTalosConfig(text, { hostname: machine.name, site: LAB_SITE, labels: LAB_MACHINE_LABELS, installerImage: assets.installerImage, mintedKeys: minted.map((k) => k.key) })) {
+                checks.push({ ...c, name: `${label}: ${c.name}` });
+            }
         }
-    } else {
-        out.say("real Talos consumed the config; its content is checked by the boot-server tests, here only its delivery");
     }
-    const mintedForVm1 = served ? minted.find((k) => k.id === served.keyId) : undefined;
-    check("key minted by the fake Tailscale API (OAuth + create-key)", mintedForVm1 !== undefined && LAB_KEY_TAGS.every((t) => mintedForVm1.tags.includes(t)), mintedForVm1 ? `key ${mintedForVm1.id}, tags ${mintedForVm1.tags.join(",")}` : "no matching key-minted record");
+    const mintedForVm = served ? minted.find((k) => k.id === served.keyId) : undefined;
+    check("key minted by the fake Tailscale API (OAuth + create-key)", mintedForVm !== undefined && LAB_KEY_TAGS.every((t) => mintedForVm.tags.includes(t)), mintedForVm ? `key ${mintedForVm.id}, tags ${mintedForVm.tags.join(",")}` : "no matching key-minted record");
+    return { vm, seconds, served, requests };
+}
 
-    // Replay: the same ticket again, from inside the namespace.
-    if (vm1.configUrl) {
-        const replay = await nsHttpGet(ctx, vm1.configUrl);
+/** The run, step by step: assets, namespace, services, the VMs, then the checks. */
+async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: string }> {
+    const { out, res, bus } = ctx;
+    const checks: CheckResult[] = [];
+    const check: Check = (name, ok, detail) => {
+        checks.push({ name, ok, detail });
+    };
+
+    fs.mkdirSync(path.join(ctx.workDir, "assets"), { recursive: true });
+    const assets = await prepareAssets(ctx);
+    const t0 = Date.now();
+
+    const taps = ["tap1", "tap3", "tap4", ...(ctx.opts.secondVm ? ["tap2"] : [])];
+    setupNamespace(ctx, taps);
+
+    const { bootService, dataDir, pki } = await startServices(ctx, assets);
+    out.say(`services up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    // BIOS: SeaBIOS and the iPXE NIC ROM load the site's undionly.kpxe, which boots to the config.
+    const bios = await bootToConfig(ctx, { name: "vm1", mac: KNOWN_MACHINE.mac, uuid: KNOWN_MACHINE.uuid, tap: "tap1", memoryMiB: assets.memoryMiB, accel, firmware: "bios" }, KNOWN_MACHINE, "BIOS", assets, checks);
+
+    // Replay: the same ticket again, from inside the namespace, verifying the lab root as Talos would.
+    if (bios.vm.configUrl) {
+        const replay = await nsHttpGet(ctx, bios.vm.configUrl, 10_000, pki.rootFile);
         check("second fetch of the same ticket refused", replay.status >= 400 && replay.status < 500, `HTTP ${replay.status} ${replay.body.trim().slice(0, 80)}`);
         out.say(`replay: GET <same talos.config URL> → HTTP ${replay.status} ${replay.body.trim().slice(0, 80)}`);
     } else {
@@ -125,7 +161,7 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: strin
         configsServed: bus.history.filter((h) => h.event.kind === "config-served").length,
     });
     const before = runCounts();
-    const again = startVm(ctx, { name: "vm1-reboot", mac: KNOWN_MACHINE.mac, uuid: KNOWN_MACHINE.uuid, tap: "tap1", memoryMiB: assets.memoryMiB, accel });
+    const again = startVm(ctx, { name: "vm1-reboot", mac: KNOWN_MACHINE.mac, uuid: KNOWN_MACHINE.uuid, tap: "tap1", memoryMiB: assets.memoryMiB, accel, firmware: "bios" });
     // The lab VM has no disk: SeaBIOS tries the hard disk and floppy, then halts at "No bootable
     // device." (QEMU's default reboot-timeout), so the lab stops QEMU itself.
     const firmwareMovedOn = (): boolean => {
@@ -142,19 +178,48 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: strin
     const rebootSeconds = ((Date.now() - again.start) / 1000).toFixed(1);
     await res.stop(again.proc!);
     out.say(`vm1-reboot: ${firmwareMovedOn() ? "SeaBIOS found no bootable device (it has no disk)" : `no "No bootable device" within ${REBOOT_WATCH_SECONDS} s`}; stopped after ${rebootSeconds} s`);
+    checks.push(...checkLocalReboot({ machine: KNOWN_MACHINE.name, enrolledTicketRef: bios.served?.ticketRef, events: again.events.map((e) => e.event), before, after: runCounts() }));
+
+    // UEFI: OVMF's own PXE (no NIC ROM) loads the site's snponly.efi, which boots to the config.
+    const vars = path.join(ctx.workDir, "vm3-uefi.OVMF_VARS.fd");
+    fs.copyFileSync(OVMF_VARS_TEMPLATE, vars);
+    const uefi = await bootToConfig(
+        ctx,
+        { name: "vm3-uefi", mac: UEFI_MACHINE.mac, uuid: UEFI_MACHINE.uuid, tap: "tap3", memoryMiB: Math.max(assets.memoryMiB, 512), accel, firmware: "uefi", ovmfVars: vars },
+        UEFI_MACHINE,
+        "UEFI",
+        assets,
+        checks,
+    );
+
+    // Wrong pin: an inventory machine whose DHCP answers pin an unrelated root.
+    const wrong = startVm(ctx, { name: "vm4-wrong-pin", mac: WRONG_PIN_MACHINE.mac, uuid: WRONG_PIN_MACHINE.uuid, tap: "tap4", memoryMiB: 256, accel, firmware: "bios" });
+    await waitFor("vm4-wrong-pin to refuse the certificate", () => (has(wrong, "serial-tls-refused") && has(wrong, "tls-refused")) || wrong.exitCode !== undefined ? true : undefined, {
+        timeoutMs: WRONG_PIN_WATCH_SECONDS * 1000,
+        intervalMs: 100,
+        signal: ctx.signal,
+    }).catch((err: Error) => {
+        if (ctx.signal.aborted) throw err;
+    });
+    // A moment for any request that would follow (there must be none).
+    await sleep(1000, ctx.signal);
+    await res.stop(wrong.proc!);
+    out.say(`vm4-wrong-pin: stopped after ${((Date.now() - wrong.start) / 1000).toFixed(1)} s`);
+    const wrongEvents = wrong.events.map((e) => e.event);
     checks.push(
-        ...checkLocalReboot({
-            machine: KNOWN_MACHINE.name,
-            enrolledTicketRef: served?.ticketRef,
-            events: again.events.map((e) => e.event),
-            before,
-            after: runCounts(),
+        ...checkWrongPin(WRONG_PIN_MACHINE.name, {
+            consoleRefusal: wrongEvents.find((e): e is Extract<LabEvent, { kind: "serial-tls-refused" }> => e.kind === "serial-tls-refused")?.text,
+            handshakesAborted: wrongEvents.filter((e) => e.kind === "tls-refused").length,
+            requests: wrongEvents.filter((e) => e.kind === "https-request").length,
+            issued: [
+                ...bus.history.map((h) => h.event).filter((e) => (e.kind === "site-script" && e.remote === WRONG_PIN_MACHINE.ip) || (["ticket-issued", "config-served", "local-boot", "unknown-machine"].includes(e.kind) && "mac" in e && e.mac.toLowerCase() === WRONG_PIN_MACHINE.mac)).map((e) => e.kind),
+            ],
         }),
     );
 
     // VM 2: a MAC the inventory does not know.
     if (ctx.opts.secondVm) {
-        const vm2 = startVm(ctx, { name: "vm2", mac: UNKNOWN_VM.mac, uuid: UNKNOWN_VM.uuid, tap: "tap2", memoryMiB: 256, accel });
+        const vm2 = startVm(ctx, { name: "vm2", mac: UNKNOWN_VM.mac, uuid: UNKNOWN_VM.uuid, tap: "tap2", memoryMiB: 256, accel, firmware: "bios" });
         const windowMs = ctx.opts.unknownVmSeconds * 1000;
         // Two sightings show the wait-and-retry loop working; the window bounds the wait either way.
         await waitFor(
@@ -179,12 +244,17 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: strin
 
     reportChecks(out, checks);
     const kind = assets.kind === "talos" ? `real Talos ${ctx.opts.talosVersion}` : "stand-in kernel+busybox (not Talos)";
+    const tls = (b: ChainBoot) => negotiated(b.requests) ?? "TLS ?";
     return {
-        text: `${kind}: DHCP → iPXE → site script → machine script → kernel+initramfs → talos.config in ${bootSeconds} s; re-boot → local boot (no ticket, no key) in ${rebootSeconds} s; ${checks.length}/${checks.length} checks`,
+        text:
+            `${kind}, HTTPS with a pinned root, token only as Basic credentials: ` +
+            `BIOS (NIC ROM → undionly.kpxe) to talos.config in ${bios.seconds} s over ${tls(bios)}; ` +
+            `UEFI (OVMF PXE → snponly.efi) in ${uefi.seconds} s over ${tls(uefi)}; ` +
+            `wrong pin refused; re-boot → local boot (no ticket, no key) in ${rebootSeconds} s; ${checks.length}/${checks.length} checks`,
     };
 }
 
-async function checkStore(ctx: Context, dataDir: string, check: (name: string, ok: boolean, detail: string) => void): Promise<void> {
+async function checkStore(ctx: Context, dataDir: string, check: Check): Promise<void> {
     const store = await abortable(createPgliteStore({ dataDir }), ctx.signal);
     try {
         const pending = await store.listPending(LAB_SITE);
@@ -193,10 +263,11 @@ async function checkStore(ctx: Context, dataDir: string, check: (name: string, o
             const p = pending.find((m) => m.mac === UNKNOWN_VM.mac);
             check("store lists the unknown MAC as pending", p !== undefined, p ? `seen ${p.seenCount}×, uuid ${p.uuid ?? "-"}, ${p.arch}/${p.platform}` : `pending: ${pending.map((m) => m.mac).join(", ") || "none"}`);
         }
-        check("store has no pending entry for the known MAC", !pending.some((m) => m.mac === KNOWN_MACHINE.mac), `${pending.length} pending`);
+        check("store has no pending entry for an inventory MAC", !pending.some((m) => INVENTORY_MACHINES.some((i) => i.mac === m.mac)), `${pending.length} pending`);
+        const enrolled = enrollments.map((e) => e.machine).sort();
         check(
-            "store records exactly one enrollment, for the known machine",
-            enrollments.length === 1 && enrollments[0]!.machine === KNOWN_MACHINE.name,
+            "store records one enrollment each for the BIOS and the UEFI machine, none for the wrong-pin one",
+            enrolled.join(",") === [KNOWN_MACHINE.name, UEFI_MACHINE.name].sort().join(","),
             enrollments.map((e) => `${e.machine} key ${e.keyId}`).join(", ") || "none",
         );
     } finally {

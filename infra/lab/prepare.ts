@@ -13,7 +13,8 @@ import { formatBytes } from "./events";
 import { chooseAccel, LAB_GATEWAY, missingPackagesCommand, namespaceOwnerPid, namespaceSetupCommands } from "./plan";
 import { deleteNamespace } from "./runtime";
 
-const CACHE_DIR = path.join(REPO_ROOT, ".lab", "cache");
+/** Downloads kept between runs (kernel, Talos assets, the pinned iPXE package, the lab PKI). */
+export const CACHE_DIR = path.join(REPO_ROOT, ".lab", "cache");
 
 /** The boot assets plus what the boot service needs to know about them. */
 export type LabAssets = BootAssets & { installerImage: string; kernelArgs: string[] };

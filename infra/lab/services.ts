@@ -1,14 +1,16 @@
 /**
  * The lab's services inside the namespace, started in dependency order and each awaited until
- * it answers: dnsmasq (config rendered by infra/edge-host), the asset server and fake Tailscale
- * API (ns-services.ts), and the real boot service entry point on its embedded store.
+ * it answers: dnsmasq (config rendered by infra/edge-host, TFTP root with the pinned iPXE and the
+ * lab roots), the asset server, fake Tailscale API and the boot service's TLS front end
+ * (ns-services.ts), and the real boot service entry point on its embedded store.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ManagedProcess, run, waitFor } from "../process/processes";
 import {
-    bootServiceBaseUrl,
+    bootServiceInternalUrl,
+    bootServicePublicUrl,
     labBaseConfig,
     labBootEnv,
     labBootSettings,
@@ -16,12 +18,15 @@ import {
     LAB_KEY_TAGS,
     parseBootServiceLine,
     RequestAddresses,
+    talosTrustedRootsArg,
 } from "./boot-service";
 import { Context, LabFailure, nextEvent, nodeInNamespace, nsHttpGet, REPO_ROOT, waitReady } from "./context";
 import { labDnsmasqConfig } from "./dnsmasq";
 import { parseDnsmasqLine, parseServicesLine } from "./events";
-import { ASSETS_PORT, KNOWN_MACHINE, LAB_GATEWAY, LAB_SITE } from "./plan";
-import type { LabAssets } from "./prepare";
+import { layOutTftpRoot, type LabIpxe } from "./ipxe";
+import { ASSETS_PORT, HTTPS_PORT, INVENTORY_MACHINES, LAB_GATEWAY, LAB_SITE, WRONG_PIN_MACHINE } from "./plan";
+import { CACHE_DIR, type LabAssets } from "./prepare";
+import { labPki, type LabPki } from "./tls";
 
 const BOOT_SERVER_MAIN = path.join(REPO_ROOT, "infra", "boot-server", "src", "server.ts");
 const NS_SERVICES_MAIN = path.join(__dirname, "ns-services.ts");
@@ -35,6 +40,10 @@ export interface LabServices {
     bootService: ManagedProcess;
     /** The boot service's embedded store, read directly after it stops. */
     dataDir: string;
+    /** The lab's certificates (the root is what a verifying client trusts). */
+    pki: LabPki;
+    /** The iPXE the TFTP root serves. */
+    ipxe: LabIpxe;
 }
 
 /** Starts dnsmasq, the asset server + fake Tailscale API, and the boot service; resolves once all answer. */
@@ -42,9 +51,17 @@ export async function startServices(ctx: Context, assets: LabAssets): Promise<La
     const { out, res, bus } = ctx;
     const files: Record<string, string> = { [assets.kernelName]: assets.kernelPath, [assets.initramfsName]: assets.initramfsPath };
 
+    // Certificates shaped like Cloud Run's chain; the TFTP root with the site's iPXE and roots.
+    const pki = labPki(CACHE_DIR, ctx.workDir);
+    out.say(`TLS: lab chain leaf ← Lab WR1 ← Lab Root R1 (sent cross-signed by Lab Legacy Root, as Google sends GTS Root R1); pinned: ${pki.anchors.fingerprints.map((f) => f.slice(0, 12)).join(", ")}`);
+    const ipxe = await layOutTftpRoot({ tftpRoot: path.join(ctx.workDir, "tftp"), cacheDir: CACHE_DIR, customIpxeDir: ctx.opts.ipxeDir, anchors: pki.anchors, say: (m) => out.say(m) }).catch((err: Error) => {
+        throw new LabFailure(err.message);
+    });
+    out.say(`ipxe: ${ipxe.description}; TFTP ${ipxe.tftpNames.bios} (BIOS), ${ipxe.tftpNames.efi} (UEFI), roots in ipxe-roots/`);
+
     // dnsmasq, with the edge site component's renderer.
     const secrets = labSecrets();
-    const dnsmasq = labDnsmasqConfig({ workDir: ctx.workDir, siteToken: secrets.siteToken });
+    const dnsmasq = labDnsmasqConfig({ workDir: ctx.workDir, siteToken: secrets.siteToken, anchors: pki.anchors, wrongAnchors: pki.wrongAnchors, ipxe });
     const confFile = path.join(ctx.workDir, "dnsmasq.conf");
     fs.writeFileSync(confFile, dnsmasq.text, { mode: 0o600 });
     const syntax = run("dnsmasq", ["--test", `--conf-file=${confFile}`], { allowFail: true });
@@ -62,7 +79,10 @@ export async function startServices(ctx: Context, assets: LabAssets): Promise<La
         });
     });
     await waitReady(ctx, dnsmasqProc!, "dnsmasq", dnsmasqReady, 10_000);
-    out.say(`dnsmasq: PID ${dnsmasqProc!.pid}, config from ${dnsmasq.renderer} (syntax ok), static lease ${KNOWN_MACHINE.ip} for ${KNOWN_MACHINE.mac}, iPXE → ${bootServiceBaseUrl()}/v1/sites/${LAB_SITE}/boot.ipxe?token=…`);
+    out.say(
+        `dnsmasq: PID ${dnsmasqProc!.pid}, config from ${dnsmasq.renderer} (syntax ok), static leases ${INVENTORY_MACHINES.map((m) => `${m.ip} ${m.name}`).join(", ")}; ` +
+            `iPXE → https://${LAB_SITE}:<site token>@${LAB_GATEWAY}:${HTTPS_PORT}/v1/sites/${LAB_SITE}/boot.ipxe; root pinned (175.90) and roots on TFTP (175.93); ${WRONG_PIN_MACHINE.name} pinned to an unrelated root`,
+    );
 
     // Asset server + fake Tailscale API.
     const servicesReady = nextEvent(bus, "services-ready");
@@ -78,6 +98,7 @@ export async function startServices(ctx: Context, assets: LabAssets): Promise<La
                 oauthClientId: secrets.oauthClientId,
                 oauthClientSecret: secrets.oauthClientSecret,
                 clientTags: LAB_KEY_TAGS,
+                tls: { host: LAB_GATEWAY, port: HTTPS_PORT, keyFile: pki.serverKeyFile, chainFile: pki.serverChainFile, upstream: bootServiceInternalUrl() },
             }),
         },
         (line) => {
@@ -86,7 +107,7 @@ export async function startServices(ctx: Context, assets: LabAssets): Promise<La
         },
     );
     const ready = await waitReady(ctx, services, "asset server / fake Tailscale API", servicesReady, 30_000);
-    out.say(`asset server ${ready.assetsUrl} and fake Tailscale API ${ready.tailscaleApiUrl} (namespace loopback): PID ${services.pid}`);
+    out.say(`asset server ${ready.assetsUrl}, fake Tailscale API ${ready.tailscaleApiUrl} (namespace loopback) and the boot service's TLS front end ${ready.httpsUrl}: PID ${services.pid}`);
 
     // The boot service, its real entry point, on the embedded store.
     const caPem = makeLabCa(ctx.workDir);
@@ -98,7 +119,8 @@ export async function startServices(ctx: Context, assets: LabAssets): Promise<La
         initramfsName: assets.initramfsName,
         tailscaleApiUrl: ready.tailscaleApiUrl,
         installerImage: assets.installerImage,
-        kernelArgs: assets.kernelArgs,
+        // Real Talos verifies the config download against its roots: give it the lab's (the stand-in does not verify).
+        kernelArgs: assets.kind === "talos" ? [...assets.kernelArgs, talosTrustedRootsArg(fs.readFileSync(pki.rootFile, "utf8"))] : assets.kernelArgs,
     });
     const dataDir = path.join(ctx.workDir, "store");
     const addresses = new RequestAddresses();
@@ -112,7 +134,7 @@ export async function startServices(ctx: Context, assets: LabAssets): Promise<La
         "boot service",
         waitFor(
             "the boot service's /healthz",
-            async () => ((await nsHttpGet(ctx, `${bootServiceBaseUrl()}/healthz`, 3000).catch(() => ({ status: 0 }))).status === 200 ? true : undefined),
+            async () => ((await nsHttpGet(ctx, `${bootServiceInternalUrl()}/healthz`, 3000).catch(() => ({ status: 0 }))).status === 200 ? true : undefined),
             { timeoutMs: BOOT_SERVICE_READY_MS, intervalMs: 300, signal: ctx.signal },
         ).catch((err: Error) => {
             if (ctx.signal.aborted) throw err;
@@ -121,8 +143,10 @@ export async function startServices(ctx: Context, assets: LabAssets): Promise<La
         }),
         BOOT_SERVICE_READY_MS + 5000,
     );
-    out.say(`boot service ${bootServiceBaseUrl()}: PID ${bootService.pid}, embedded PGlite store in ${dataDir}, inventory site "${LAB_SITE}" with ${KNOWN_MACHINE.name} (${KNOWN_MACHINE.mac}), key backend tailscale → fake API; /healthz ok`);
-    return { bootService, dataDir };
+    out.say(
+        `boot service ${bootServiceInternalUrl()} (behind ${bootServicePublicUrl()}): PID ${bootService.pid}, embedded PGlite store in ${dataDir}, inventory site "${LAB_SITE}" with ${INVENTORY_MACHINES.map((m) => m.name).join(", ")}, key backend tailscale → fake API; /healthz ok`,
+    );
+    return { bootService, dataDir, pki, ipxe };
 }
 
 /** A throwaway CA certificate for the lab worker config (openssl), or a placeholder when openssl is absent. */

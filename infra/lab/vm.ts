@@ -35,6 +35,10 @@ function concernsVm(vm: VmRecord, e: LabEvent | BootServiceEvent): boolean {
         case "site-script":
         case "asset-request":
         case "asset-served":
+        case "https-request":
+        case "tls-refused":
+        case "credentials-refused":
+        case "token-in-query":
             return vm.ip !== undefined && e.remote === vm.ip;
         case "config-refused":
             return vm.ip !== undefined && e.remote === vm.ip;
@@ -46,10 +50,26 @@ function concernsVm(vm: VmRecord, e: LabEvent | BootServiceEvent): boolean {
 /** A line of the timeline for an event, or undefined when the event is not shown. */
 function describe(vm: VmRecord, e: LabEvent | BootServiceEvent): string | undefined {
     switch (e.kind) {
-        case "dhcp-ack":
-            return `dhcp lease ${e.ip} → ${e.mac}${e.hostname ? ` (${e.hostname})` : ""}, ${vm.acks === 1 ? "iPXE" : "booted OS"}`;
+        case "dhcp-ack": {
+            const who = [vm.spec.firmware === "uefi" ? "OVMF PXE" : "NIC ROM iPXE", "the site's iPXE", "booted OS"][Math.min(vm.acks, 3) - 1];
+            return `dhcp lease ${e.ip} → ${e.mac}${e.hostname ? ` (${e.hostname})` : ""}, ${who}`;
+        }
         case "site-script":
-            return `site script      GET /v1/sites/${e.site}/boot.ipxe (site token checked)`;
+            return `site script      GET /v1/sites/${e.site}/boot.ipxe (site credentials checked)`;
+        case "https-request":
+            return e.status === 401
+                ? `https            ${e.method} ${e.path} → 401 challenge (${e.tls}, ${e.cipher})`
+                : `https            ${e.method} ${e.path} → ${e.status} (${e.tls}, ${e.cipher}${e.auth === "basic" ? ", Basic credentials" : ""}${e.queryHasToken ? ", TOKEN IN QUERY" : ""})`;
+        case "tls-refused":
+            return `TLS              handshake aborted by the client (${e.reason}): no request reached the service`;
+        case "serial-tls-refused":
+            return `iPXE             refused the certificate: ${e.text}`;
+        case "serial-tftp-ipxe":
+            return `TFTP             ${e.file}`;
+        case "credentials-refused":
+            return e.reason === "missing" ? undefined : `credentials      refused (${e.reason})`;
+        case "token-in-query":
+            return "credentials      TOKEN IN THE QUERY STRING (deprecated form)";
         case "ticket-issued":
             return `machine script   known machine ${e.machine} (${e.arch ?? "?"}/${e.platform ?? "?"}), ticket ${e.ticketRef} issued`;
         case "local-boot":
@@ -74,8 +94,11 @@ function describe(vm: VmRecord, e: LabEvent | BootServiceEvent): string | undefi
             return `config refused   ${e.event}`;
         case "standin-result":
             return `stand-in         ${e.ok ? "config received and printed" : e.detail}; powering off`;
-        case "serial-ipxe":
-            return e.text === "iPXE started" ? "iPXE started     (Debian 12 iPXE ROM: HTTP only)" : `iPXE: ${e.text}`;
+        case "serial-ipxe": {
+            const started = /^iPXE (\S+) started$/.exec(e.text);
+            if (!started) return `iPXE: ${e.text}`;
+            return `iPXE started     ${started[1]}${started[1]!.startsWith("1.0.0") ? " (NIC ROM, no HTTPS: loads the site's iPXE)" : ""}`;
+        }
         default:
             return undefined;
     }
@@ -95,7 +118,8 @@ export function startVm(ctx: Context, spec: VmSpec): VmRecord {
         if (text) ctx.out.timeline(vm.start, text);
     });
     const serialLog = path.join(ctx.workDir, `${spec.name}.serial.log`);
-    ctx.out.say(`${spec.name}: QEMU ${spec.accel.toUpperCase()} ${spec.memoryMiB} MiB, MAC ${spec.mac}, SMBIOS UUID ${spec.uuid}, BIOS network boot (iPXE ROM); serial log ${serialLog}`);
+    const how = spec.firmware === "uefi" ? "UEFI network boot (OVMF PXE, no NIC ROM)" : "BIOS network boot (SeaBIOS, iPXE NIC ROM)";
+    ctx.out.say(`${spec.name}: QEMU ${spec.accel.toUpperCase()} ${spec.memoryMiB} MiB, MAC ${spec.mac}, SMBIOS UUID ${spec.uuid}, ${how}; serial log ${serialLog}`);
     vm.start = Date.now();
     ctx.out.timeline(vm.start, `${spec.name} powered on`);
     vm.proc = ctx.res.start(spec.name, "ip", ["netns", "exec", ctx.ns, "qemu-system-x86_64", ...qemuArgs(spec)], {

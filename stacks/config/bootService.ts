@@ -4,12 +4,13 @@
 import { Problems } from "../../model/problems";
 import { asObject, checkKeys, child, num, str, strList } from "../../model/readers";
 import { noWhitespace, region } from "../../model/checks";
-import { type BootServiceConfig, type TailscaleAuth } from "../../components/model";
+import { type BootServiceConfig, type HeadscaleConfig, type TailscaleAuth } from "../../components/model";
 import { Secrets, key } from "./common";
 import { DEFAULTS } from "./defaults";
 import { parseKeyBackend } from "./tailnet";
 
-export function parseBootService(p: Problems, raw: unknown, gcpRegion: string | undefined, auth: TailscaleAuth | undefined, secrets: Secrets): BootServiceConfig | undefined {
+/** `headscale`: the parsed Headscale section (undefined = none, null = invalid); see parseKeyBackend. */
+export function parseBootService(p: Problems, raw: unknown, gcpRegion: string | undefined, auth: TailscaleAuth | undefined, secrets: Secrets, headscale?: HeadscaleConfig | null): BootServiceConfig | undefined {
     const path = key("bootService");
     const o = raw === undefined ? {} : asObject(p, path, raw, "write it as a YAML mapping (region, minInstances, maxInstances, ...)");
     if (!o) {
@@ -29,7 +30,7 @@ export function parseBootService(p: Problems, raw: unknown, gcpRegion: string | 
         unit: "seconds",
         why: "per-boot edge keys are short-lived so a leaked boot config stops working within the hour",
     });
-    const keyBackend = parseKeyBackend(p, o.keyBackend, child(path, "keyBackend"), auth, secrets);
+    const keyBackend = parseKeyBackend(p, o.keyBackend, child(path, "keyBackend"), auth, secrets, headscale);
     const rateLimitPerMinute = num(p, o, path, "rateLimitPerMinute", DEFAULTS.rateLimitPerMinute, { min: 1, max: 100000, unit: "requests per minute" });
     const consoleArgs = o.consoleArgs === undefined ? [...DEFAULTS.consoleArgs] : strList(p, o, path, "consoleArgs", { check: noWhitespace("kernel argument") });
     if (

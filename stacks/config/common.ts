@@ -4,10 +4,10 @@
 import { Problems } from "../../model/problems";
 import { PROJECT } from "../../components/model";
 
-export const SECRET_CONFIG_KEYS = ["tailscaleOauthClientSecret", "tailscaleApiKey", "headscaleApiKey", "edgeSshPrivateKey"] as const;
+export const SECRET_CONFIG_KEYS = ["tailscaleOauthClientSecret", "tailscaleApiKey", "headscaleApiKey", "edgeSshPrivateKey", "proxmoxApiToken", "ociPrivateKey"] as const;
 export type SecretKey = (typeof SECRET_CONFIG_KEYS)[number];
 
-export const STRUCTURED_KEYS = ["cluster", "gcp", "nodes", "images", "tailnet", "bootService", "edgeSites", "dayTwo"] as const;
+export const STRUCTURED_KEYS = ["cluster", "gcp", "nodes", "images", "tailnet", "bootService", "edgeSites", "dayTwo", "headscale", "proxmox", "oci"] as const;
 export type StructuredKey = (typeof STRUCTURED_KEYS)[number];
 
 export const TOP_LEVEL_KEYS: readonly string[] = [...STRUCTURED_KEYS, ...SECRET_CONFIG_KEYS];
@@ -30,7 +30,13 @@ export function misplacedSecretFix(path: string, name: string): string {
         }
         return `secrets are not read from structured config: remove it and run ${secretCmd("tailscaleOauthClientSecret")}${tail}`;
     }
-    if (/[:.]bootService(\.keyBackend)?$/.test(path)) {
+    if (/[:.]proxmox$/.test(path)) {
+        return `secrets are not read from structured config: remove it and run ${secretCmd("proxmoxApiToken")}${tail}`;
+    }
+    if (/[:.]oci$/.test(path)) {
+        return `secrets are not read from structured config: remove it and run \`pulumi config set --secret ociPrivateKey < ~/.oci/oci_api_key.pem\`${tail}`;
+    }
+    if (/[:.](bootService(\.keyBackend)?|headscale)$/.test(path)) {
         return `secrets are not read from structured config: remove it and run ${secretCmd("headscaleApiKey")}${tail}`;
     }
     if (/[:.]host$/.test(path)) {
@@ -50,6 +56,8 @@ export interface Secrets {
     tailscaleApiKey?: string;
     headscaleApiKey?: string;
     edgeSshPrivateKey?: string;
+    proxmoxApiToken?: string;
+    ociPrivateKey?: string;
 }
 
 export function readSecrets(p: Problems, ours: Map<string, string>, secretKeys: ReadonlySet<string>): Secrets {

@@ -9,6 +9,14 @@ import { key } from "./common";
 import { DEFAULTS } from "./defaults";
 import { Parsed } from "./nodes";
 import { LocatedSite } from "./edgeSites";
+import type { ParsedProxmox } from "./proxmox";
+import type { ParsedOci } from "./oci";
+
+/** The optional remote worker pools, as parsed (undefined = absent, null = invalid). */
+export interface RemotePools {
+    proxmox?: ParsedProxmox | null;
+    oci?: ParsedOci | null;
+}
 
 export interface NamedRange {
     /** Config key path, or "tailnet" for the fixed Tailscale range. */
@@ -53,6 +61,7 @@ export function crossChecks(
     sites: { items: LocatedSite[]; complete: boolean },
     podCidrWritten: boolean,
     serviceCidrWritten: boolean,
+    remote: RemotePools = {},
 ): void {
     // Address ranges that share one routing domain over the tailnet.
     const ranges: NamedRange[] = [{ path: "tailnet", text: TAILNET_IPV4_CIDR, cidr: parseCidr(TAILNET_IPV4_CIDR)!, isDefault: false, note: "" }];
@@ -71,6 +80,10 @@ export function crossChecks(
             isDefault: false,
             note: `, site "${s.value.name}"`,
         });
+    }
+    if (remote.proxmox) {
+        // The Proxmox LAN is the VMs' own network; pods and services must not shadow it.
+        ranges.push({ path: key("proxmox.gatewayCidr"), text: remote.proxmox.value.gatewayCidr, cidr: parseCidr(remote.proxmox.value.subnetCidr)!, isDefault: false, note: "" });
     }
     checkOverlaps(p, ranges);
 
@@ -93,6 +106,12 @@ export function crossChecks(
     };
     for (const n of nodes.items) {
         claimName(child(n.path, "name"), n.value.name);
+    }
+    for (const m of remote.proxmox?.machines ?? []) {
+        claimName(child(m.path, "name"), m.value.name);
+    }
+    for (const w of remote.oci?.workers ?? []) {
+        claimName(child(w.path, "name"), w.value.name);
     }
     const siteNames = new Map<string, string>();
     const macs = new Map<string, string>();
@@ -140,7 +159,8 @@ export function crossChecks(
 
     // Each node takes a /24 of the pod CIDR (controller-manager node-cidr-mask-size).
     if (cluster) {
-        const nodeCount = nodes.items.length + sites.items.reduce((n, s) => n + s.value.machines.length, 0);
+        const nodeCount = nodes.items.length + sites.items.reduce((n, s) => n + s.value.machines.length, 0) +
+            (remote.proxmox?.machines.length ?? 0) + (remote.oci?.workers.length ?? 0);
         const capacity = cidrSize(parseCidr(cluster.podCidr)!) >> 8n;
         if (BigInt(nodeCount) > capacity) {
             p.invalid(key("cluster.podCidr"), cluster.podCidr, `holds ${capacity} per-node /24 blocks but the stack has ${nodeCount} nodes; use a larger range, e.g. "${DEFAULTS.podCidr}"`);

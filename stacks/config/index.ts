@@ -13,6 +13,9 @@ import { parseTailnet } from "./tailnet";
 import { parseBootService } from "./bootService";
 import { parseEdgeSites } from "./edgeSites";
 import { crossChecks } from "./cross";
+import { parseHeadscale } from "./headscale";
+import { parseProxmox } from "./proxmox";
+import { parseOci } from "./oci";
 
 /** Raw stack config as Pulumi hands it to the program. */
 export interface RawStackConfig {
@@ -91,14 +94,17 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     const gcp = parseGcp(p, structured.gcp, raw.values["gcp:project"]);
     const nodes = parseNodes(p, structured.nodes, cluster?.name);
     const images = parseImages(p, structured.images);
-    const tailnet = parseTailnet(p, structured.tailnet, secrets, raw.values);
-    const bootService = parseBootService(p, structured.bootService, gcp?.region, tailnet?.auth, secrets);
+    const headscale = parseHeadscale(p, structured.headscale, secrets);
+    const tailnet = parseTailnet(p, structured.tailnet, secrets, raw.values, headscale);
+    const bootService = parseBootService(p, structured.bootService, gcp?.region, tailnet?.auth, secrets, headscale);
+    const proxmox = parseProxmox(p, structured.proxmox, secrets, cluster?.name);
+    const oci = parseOci(p, structured.oci, secrets);
     const edgeSites = parseEdgeSites(p, structured.edgeSites, secrets.edgeSshPrivateKey);
     const dayTwo = parseDayTwo(p, structured.dayTwo, key("dayTwo"));
     const clusterObj = isObj(structured.cluster) ? structured.cluster : {};
-    crossChecks(p, cluster, gcp, nodes, edgeSites, clusterObj.podCidr !== undefined, clusterObj.serviceCidr !== undefined);
+    crossChecks(p, cluster, gcp, nodes, edgeSites, clusterObj.podCidr !== undefined, clusterObj.serviceCidr !== undefined, { proxmox, oci });
 
-    if (p.list.length > 0 || !cluster || !gcp || !nodes.complete || !images || !tailnet || !bootService || !edgeSites.complete || !dayTwo) {
+    if (p.list.length > 0 || !cluster || !gcp || !nodes.complete || !images || !tailnet || !bootService || !edgeSites.complete || !dayTwo || headscale === null || proxmox === null || oci === null) {
         throw new StackConfigError(p.list.length > 0 ? p.list : ["internal: a section failed without a recorded problem"]);
     }
     return {
@@ -110,6 +116,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         bootService,
         edgeSites: edgeSites.items.map((s) => s.value),
         dayTwo,
+        ...(proxmox ? { proxmox: proxmox.value } : {}),
+        ...(oci ? { oci: oci.value } : {}),
     };
 }
 

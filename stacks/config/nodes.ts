@@ -4,7 +4,7 @@
 import { Problems } from "../../model/problems";
 import { INVALID_JSON, asObject, checkKeys, item, num, oneOf, str } from "../../model/readers";
 import { dnsLabel, machineType } from "../../model/checks";
-import { type CloudNodeConfig, type NodeRole } from "../../components/model";
+import { type Architecture, type CloudNodeConfig, type NodeRole } from "../../components/model";
 import { key } from "./common";
 import { DEFAULTS } from "./defaults";
 
@@ -17,6 +17,14 @@ export interface Located<T> {
 export interface Parsed<T> {
     items: Located<T>[];
     complete: boolean;
+}
+
+/** GCE machine families with Arm CPUs: Tau T2A (Ampere Altra), Axion C4A and N4A. */
+export const ARM_MACHINE_FAMILIES: readonly string[] = ["t2a", "c4a", "n4a"];
+
+/** The CPU architecture of a GCE machine type, from its family. */
+export function machineArchitecture(machineType: string): Architecture {
+    return ARM_MACHINE_FAMILIES.includes(machineType.split("-")[0]) ? "arm64" : "amd64";
 }
 
 export function parseNodes(p: Problems, raw: unknown, clusterName: string | undefined): Parsed<CloudNodeConfig> {
@@ -46,7 +54,7 @@ export function parseNodes(p: Problems, raw: unknown, clusterName: string | unde
             complete = false;
             return;
         }
-        checkKeys(p, at, o, ["name", "role", "machineType", "diskSizeGb"]);
+        checkKeys(p, at, o, ["name", "role", "machineType", "diskSizeGb", "arch"]);
         const name = str(p, o, at, "name", {
             required: 'name the node (a DNS label, e.g. "master-1")',
             check: (s) => {
@@ -66,11 +74,23 @@ export function parseNodes(p: Problems, raw: unknown, clusterName: string | unde
             | undefined;
         const mt = str(p, o, at, "machineType", { required: 'set the GCE machine type, e.g. "e2-standard-4"', check: machineType });
         const diskSizeGb = num(p, o, at, "diskSizeGb", DEFAULTS.diskSizeGb, { min: 10, max: 65536, unit: "GB", why: "a Talos system disk needs at least 10 GiB" });
-        if (!name || !role || !mt || diskSizeGb === undefined) {
+        const arch = mt === undefined ? undefined : machineArchitecture(mt);
+        if (o.arch !== undefined && arch !== undefined) {
+            // Optional, for readers of the stack file; it must agree with the machine type.
+            str(p, o, at, "arch", {
+                check: (s) =>
+                    s !== "amd64" && s !== "arm64"
+                        ? 'is not "amd64" or "arm64"; remove it (the machine type decides)'
+                        : s !== arch
+                          ? `contradicts machineType "${mt}", which is ${arch}; remove arch (the machine type decides) or pick a ${s} type (${s === "arm64" ? ARM_MACHINE_FAMILIES.map((f) => `${f}-standard-4`).join(", ") : "e.g. e2-standard-4"})`
+                          : undefined,
+            });
+        }
+        if (!name || !role || !mt || diskSizeGb === undefined || arch === undefined) {
             complete = false;
             return;
         }
-        items.push({ path: at, value: { name, role, machineType: mt, diskSizeGb } });
+        items.push({ path: at, value: { name, role, machineType: mt, diskSizeGb, arch } });
     });
     return { items, complete };
 }

@@ -4,12 +4,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Problems } from "../../model/problems";
 import { asObject, checkKeys, child, num, oneOf, str, strList } from "../../model/readers";
-import { httpUrl, tailscaleTag } from "../../model/checks";
-import { type KeyBackendConfig, type TailnetConfig, type TailscaleAuth } from "../../components/model";
+import { tailscaleTag } from "../../model/checks";
+import { type HeadscaleConfig, type KeyBackendConfig, type TailnetConfig, type TailscaleAuth } from "../../components/model";
 import { Secrets, key, secretCmd, setCmd } from "./common";
 import { DEFAULTS } from "./defaults";
 
-export function parseTailnet(p: Problems, raw: unknown, secrets: Secrets, values: Record<string, string>): TailnetConfig | undefined {
+/**
+ * `headscale`: the parsed `talos-cloud-edge:headscale` section (undefined = Tailscale's service,
+ * null = present but invalid). With Headscale no Tailscale credentials are read, and any given
+ * is refused (one overlay, one control server).
+ */
+export function parseTailnet(p: Problems, raw: unknown, secrets: Secrets, values: Record<string, string>, headscale?: HeadscaleConfig | null): TailnetConfig | undefined {
     const path = key("tailnet");
     if (raw === undefined) {
         p.add(path, `missing; add a "${path}" mapping with cloudTags, edgeTags and oauthClientId to Pulumi.<stack>.yaml`);
@@ -42,6 +47,25 @@ export function parseTailnet(p: Problems, raw: unknown, secrets: Secrets, values
     const oauthSecret = secrets.tailscaleOauthClientSecret;
     const apiKey = secrets.tailscaleApiKey;
     const clientIdGiven = o.oauthClientId !== undefined;
+    if (headscale !== undefined) {
+        const hs = key("headscale");
+        const fix = `the overlay's control server is Headscale (${hs}), which mints every key; remove it`;
+        if (clientIdGiven) {
+            p.invalid(child(path, "oauthClientId"), o.oauthClientId, `is a Tailscale OAuth client but ${fix}`);
+        }
+        if (o.tailnet !== undefined) {
+            p.invalid(child(path, "tailnet"), o.tailnet, `names a Tailscale tailnet but ${fix}`);
+        }
+        for (const name of ["tailscaleOauthClientSecret", "tailscaleApiKey"] as const) {
+            if (secrets[name] !== undefined) {
+                p.add(key(name), `(value hidden) is a Tailscale credential but ${fix} with \`pulumi config rm ${name}\``);
+            }
+        }
+        if (headscale === null || !tailnet || !cloudTags || !edgeTags || keyExpirySeconds === undefined) {
+            return undefined;
+        }
+        return { tailnet, headscale, cloudTags, edgeTags, keyExpirySeconds };
+    }
     if (apiKey !== undefined && (clientIdGiven || oauthSecret !== undefined)) {
         p.add(
             key("tailscaleApiKey"),
@@ -69,12 +93,21 @@ export function parseTailnet(p: Problems, raw: unknown, secrets: Secrets, values
     return { tailnet, auth, cloudTags, edgeTags, keyExpirySeconds };
 }
 
-export function parseKeyBackend(p: Problems, raw: unknown, path: string, auth: TailscaleAuth | undefined, secrets: Secrets): KeyBackendConfig | undefined {
+/**
+ * `bootService.keyBackend`. With Headscale as the overlay's server (`headscale` set) edge keys
+ * come from that server, so the backend defaults to it and nothing else is accepted; without,
+ * Headscale for the edge alone is refused: edge and cloud would sit on two overlays.
+ */
+export function parseKeyBackend(p: Problems, raw: unknown, path: string, auth: TailscaleAuth | undefined, secrets: Secrets, headscale?: HeadscaleConfig | null): KeyBackendConfig | undefined {
     const hasOauth = auth?.kind === "oauth";
     const hsKey = key("headscaleApiKey");
+    const hsSection = key("headscale");
+    if (headscale !== undefined) {
+        return headscaleKeyBackend(p, raw, path, headscale);
+    }
     if (raw === undefined) {
         if (secrets.headscaleApiKey !== undefined) {
-            p.add(hsKey, `(value hidden) is set but ${path}.kind is not "headscale"; set ${setCmd("bootService.keyBackend.kind", "headscale")} or remove it with \`pulumi config rm headscaleApiKey\``);
+            p.add(hsKey, `(value hidden) is set but there is no ${hsSection} section; name the server with ${setCmd("headscale.url", "https://headscale.lab.internal")} or remove the key with \`pulumi config rm headscaleApiKey\``);
         }
         return hasOauth || auth === undefined ? { kind: "tailscale" } : { kind: "static" };
     }
@@ -114,22 +147,40 @@ export function parseKeyBackend(p: Problems, raw: unknown, path: string, auth: T
     if (kind === "static") {
         return { kind };
     }
-    const url = str(p, o, path, "url", { required: `set the Headscale server URL with ${setCmd("bootService.keyBackend.url", "https://headscale.example.com")}`, check: httpUrl(true) });
-    const user = str(p, o, path, "user");
-    if (secrets.headscaleApiKey === undefined) {
-        p.add(hsKey, `missing; ${path}.kind is "headscale", so run ${secretCmd("headscaleApiKey")} (create one with \`headscale apikeys create\`)`);
+    p.invalid(
+        child(path, "kind"),
+        kind,
+        `would mint edge keys from Headscale while the cloud nodes join Tailscale: two overlays, and the edge could not reach the control plane; name the server for the whole overlay in ${hsSection} (${setCmd("headscale.url", "<url>")}, optional headscale.user) and remove ${path}`,
+    );
+    return undefined;
+}
+
+/** The key backend when Headscale is the overlay's server: absent or kind "headscale", nothing else. */
+function headscaleKeyBackend(p: Problems, raw: unknown, path: string, headscale: HeadscaleConfig | null): KeyBackendConfig | undefined {
+    const hsSection = key("headscale");
+    if (raw !== undefined) {
+        const o = asObject(p, path, raw, 'remove it (edge keys come from the Headscale server) or write {kind: "headscale"}');
+        if (!o) {
+            return undefined;
+        }
+        checkKeys(p, path, o, ["kind"], {
+            url: `remove it: the server is ${hsSection}.url`,
+            user: `remove it: the key owner is ${hsSection}.user`,
+        });
+        if (o.kind !== "headscale") {
+            p.invalid(child(path, "kind"), o.kind, `conflicts with ${hsSection}: edge machines must join the same Headscale server as the cloud nodes; remove ${path}`);
+            return undefined;
+        }
+        if (Object.keys(o).length > 1) {
+            return undefined;
+        }
+    }
+    if (!headscale) {
         return undefined;
     }
-    if (!url) {
-        return undefined;
-    }
-    const backend: Extract<KeyBackendConfig, { kind: "headscale" }> = {
-        kind: "headscale",
-        url: url.replace(/\/+$/, ""),
-        apiKey: pulumi.secret(secrets.headscaleApiKey),
-    };
-    if (user !== undefined) {
-        backend.user = user;
+    const backend: Extract<KeyBackendConfig, { kind: "headscale" }> = { kind: "headscale", url: headscale.url, apiKey: headscale.apiKey };
+    if (headscale.user !== undefined) {
+        backend.user = headscale.user;
     }
     return backend;
 }

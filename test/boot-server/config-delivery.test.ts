@@ -73,7 +73,8 @@ describe("boot-server config delivery (two-step redemption)", function () {
     async function ticketFor(port: number): Promise<{ ticket: string; machine: string }> {
         const m = MACHINES[taken++];
         const res = await rawRequest(port, {
-            path: `/v1/sites/alpha/machine.ipxe?token=${SITE_TOKENS.alpha}&mac=${m.mac.replace(/:/g, "-")}&uuid=&serial=&arch=x86_64&platform=efi`,
+            path: `/v1/sites/alpha/machine.ipxe?mac=${m.mac.replace(/:/g, "-")}&uuid=&serial=&arch=x86_64&platform=efi`,
+            headers: { authorization: `Basic ${Buffer.from(`alpha:${SITE_TOKENS.alpha}`).toString("base64")}` },
         });
         assert.equal(res.status, 200, res.body);
         const ticket = /\/v1\/config\/([A-Za-z0-9_-]{43})/.exec(res.body)?.[1];

@@ -226,7 +226,7 @@ describe("boot-server hardening (HTTP)", function () {
     describe("script URLs", () => {
         it("with publicUrl, no Host or X-Forwarded-Host (even from a trusted proxy) changes them", async () => {
             const { port } = await start(settingsInput({ publicUrl: "https://boot-123456789.europe-west4.run.app", trustedProxyHops: 1 }));
-            for (const headers of [
+            for (const headers of <Array<Record<string, string>>>[
                 { host: "evil.example" },
                 { host: "evil.example", "x-forwarded-host": "evil2.example", "x-forwarded-proto": "http", "x-forwarded-for": "203.0.113.5" },
                 { "x-forwarded-host": "evil3.example:8443" },

@@ -1,6 +1,7 @@
 /**
- * infra/ipxe: the build script (checked with bash/shellcheck and run in --dry-run against a
- * stand-in source tree: no network here to clone iPXE) and the embedded boot script, which is
+ * infra/ipxe: the build script (checked with bash/shellcheck, run in --dry-run against a stand-in
+ * source tree, and run to the end with a stand-in `make` that records what it was given: no
+ * network here to clone iPXE) and the embedded boot script, which is
  * run by a real iPXE (Debian's ipxe.lkrn under QEMU/TCG, user-mode network, an HTTP server on
  * 127.0.0.1) to prove it chains to the DHCP-provided URL and gives up after bounded retries.
  *
@@ -14,6 +15,8 @@ import { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { IPXE_USER_CLASS } from "../../infra/edge-host/dnsmasq";
+import { ipxeProblems, parseBuildInfo, readCustomIpxeBuild, RUN_APP_BOOT_URL } from "../../lib/ipxe/check";
+import { GOOGLE_TRUST_FINGERPRINTS } from "../../lib/ipxe/googleTrust";
 
 const IPXE_DIR = path.join(__dirname, "..", "..", "infra", "ipxe");
 const BUILD = path.join(IPXE_DIR, "build.sh");
@@ -31,18 +34,46 @@ after(() => {
     for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function build(args: string[]) {
-    const r = spawnSync("bash", [BUILD, ...args], { encoding: "utf8", timeout: 60_000 });
+function build(args: string[], env: NodeJS.ProcessEnv = process.env) {
+    const r = spawnSync("bash", [BUILD, ...args], { encoding: "utf8", timeout: 60_000, env });
     if (r.error) throw r.error;
     return r;
 }
 
 /** A directory that looks like an iPXE checkout to build.sh (src/Makefile, src/config/). */
-function fakeSourceTree(): string {
-    const top = tmpDir();
+function fakeSourceTree(parent = tmpDir()): string {
+    const top = parent;
     fs.mkdirSync(path.join(top, "src", "config"), { recursive: true });
     fs.writeFileSync(path.join(top, "src", "Makefile"), "# stand-in\n");
     return top;
+}
+
+/** A fixed build time for trees that are no git checkout. */
+const EPOCH = "1767225600";
+
+/**
+ * A `make` that builds nothing: it records its arguments and the environment variables a real iPXE
+ * build reads, and writes each target named on its command line (content derived from them).
+ */
+function fakeMakeEnv(): { env: NodeJS.ProcessEnv; log: string } {
+    const bin = tmpDir();
+    const log = path.join(bin, "make.log");
+    fs.writeFileSync(
+        path.join(bin, "make"),
+        `#!/bin/bash
+set -euo pipefail
+{ printf 'arg %s\n' "$@"; echo "env SOURCE_DATE_EPOCH=\${SOURCE_DATE_EPOCH:-unset}"; } >>'${log}'
+dir=.
+[[ $1 == -C ]] && { dir=$2; shift 2; }
+for a in "$@"; do
+    case $a in
+    bin*/*) mkdir -p "$dir/$(dirname "$a")"; echo "stand-in $a built at \${SOURCE_DATE_EPOCH:-unset}" >"$dir/$a" ;;
+    esac
+done
+`,
+        { mode: 0o755 },
+    );
+    return { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, log };
 }
 
 describe("infra/ipxe", () => {
@@ -58,7 +89,7 @@ describe("infra/ipxe", () => {
         it("documents itself with --help", () => {
             const r = build(["--help"]);
             assert.equal(r.status, 0);
-            for (const opt of ["--ca <pem>", "--ca-preset google", "--embed <script>", "--ref <tag>", "--src <dir>", "--out <dir>", "--arm64", "--dry-run", "v2.0.0"]) {
+            for (const opt of ["--ca <pem>", "--ca-preset google", "--no-crosscert", "--source-date-epoch <seconds>", "--embed <script>", "--ref <tag>", "--src <dir>", "--out <dir>", "--arm64", "--dry-run", "v2.0.0", "GPL-2.0-or-later", "2.5 minutes"]) {
                 assert.ok(r.stdout.includes(opt), `--help does not mention ${opt}`);
             }
         });
@@ -72,6 +103,9 @@ describe("infra/ipxe", () => {
             assert.match(both.stderr, /give --ca or --ca-preset, not both/);
             assert.match(build(["--bogus"]).stderr, /unknown argument: --bogus/);
             assert.match(build(["--ca", "/nonexistent.pem", "--src", fakeSourceTree(), "--dry-run"]).stderr, /CA file \/nonexistent.pem not found/);
+            const badEpoch = build(["--ca", GTS_R1, "--source-date-epoch", "yesterday"]);
+            assert.equal(badEpoch.status, 2);
+            assert.match(badEpoch.stderr, /--source-date-epoch must be seconds since 1970, got 'yesterday'/);
         });
 
         it("dry run: splits a CA bundle into one file per root, enables HTTPS and NTP, embeds the script", () => {
@@ -79,7 +113,7 @@ describe("infra/ipxe", () => {
             const bundle = path.join(work, "roots.pem");
             fs.writeFileSync(bundle, fs.readFileSync(GTS_R1, "utf8") + fs.readFileSync(GTS_R4, "utf8"));
             const src = fakeSourceTree();
-            const r = build(["--ca", bundle, "--src", src, "--work", path.join(work, "w"), "--dry-run"]);
+            const r = build(["--ca", bundle, "--src", src, "--work", path.join(work, "w"), "--source-date-epoch", EPOCH, "--dry-run"]);
             assert.equal(r.status, 0, r.stderr);
             assert.match(r.stdout, /trusting C = US, O = Google Trust Services LLC, CN = GTS Root R1 \(sha256 D9:47:43:2A/);
             assert.match(r.stdout, /trusting C = US, O = Google Trust Services LLC, CN = GTS Root R4/);
@@ -96,16 +130,94 @@ describe("infra/ipxe", () => {
             for (const part of ["bin/undionly.kpxe", "bin-x86_64-efi/ipxe.efi", `EMBED=${EMBED}`, `TRUST=${trustList}`, `CERT=${trustList}`, `-C ${path.join(src, "src")}`]) {
                 assert.ok(makeLine.includes(part), `make command lacks ${part}: ${makeLine}`);
             }
+            // Reproducible: no absolute path of this machine reaches the objects.
+            for (const map of [`-ffile-prefix-map=${path.join(src, "src")}=ipxe/src`, `-ffile-prefix-map=${path.join(work, "w")}=build`, `-ffile-prefix-map=${IPXE_DIR}=embed`]) {
+                assert.ok(makeLine.includes(map.replace(/ /g, "\\ ")), `make command lacks ${map}: ${makeLine}`);
+            }
+            assert.match(r.stdout, new RegExp(`would build with SOURCE_DATE_EPOCH=${EPOCH}`));
         });
 
         it("dry run with the Google preset pins GTS Root R1-R4 and GlobalSign Root CA", () => {
-            const r = build(["--ca-preset", "google", "--src", fakeSourceTree(), "--work", tmpDir(), "--dry-run"]);
+            const r = build(["--ca-preset", "google", "--src", fakeSourceTree(), "--work", tmpDir(), "--source-date-epoch", EPOCH, "--dry-run"]);
             assert.equal(r.status, 0, r.stderr);
             const trusted = r.stdout.split("\n").filter((l) => l.includes("trusting "));
             assert.equal(trusted.length, 5);
             for (const cn of ["GTS Root R1", "GTS Root R2", "GTS Root R3", "GTS Root R4", "GlobalSign Root CA"]) {
                 assert.ok(trusted.some((l) => l.includes(`CN = ${cn} `)), `${cn} not trusted`);
             }
+        });
+    });
+
+    describe("build.sh to the end (a stand-in make)", () => {
+        it("writes a truthful BUILD-INFO: the --src tree, no ref, build time, HTTPS, no cross-signing lookups, roots, each binary", () => {
+            const { env, log } = fakeMakeEnv();
+            const src = fakeSourceTree();
+            const out = tmpDir();
+            const r = build(["--ca-preset", "google", "--src", src, "--work", tmpDir(), "--out", out, "--source-date-epoch", EPOCH, "--no-crosscert", "--ref", "v9.9.9"], env);
+            assert.equal(r.status, 0, r.stderr);
+            const made = fs.readFileSync(log, "utf8");
+            assert.match(made, new RegExp(`^env SOURCE_DATE_EPOCH=${EPOCH}$`, "m"));
+            assert.match(made, /^arg EXTRA_CFLAGS=-ffile-prefix-map=\S+=ipxe\/src -ffile-prefix-map=\S+=build -ffile-prefix-map=\S+=embed$/m);
+
+            const crypto = fs.readFileSync(path.join(src, "src", "config", "local", "crypto.h"), "utf8");
+            assert.match(crypto, /^#undef CROSSCERT\n#define CROSSCERT ""$/m);
+
+            const info = fs.readFileSync(path.join(out, "BUILD-INFO"), "utf8");
+            assert.match(info, new RegExp(`^iPXE source: --src ${src} \\(resolved to ${path.join(src, "src")}\\)$`, "m"));
+            assert.doesNotMatch(info, /v9\.9\.9|ref /, "--ref is ignored with --src, so BUILD-INFO does not name it");
+            assert.match(info, /^iPXE commit: unknown \(not a git checkout\)$/m);
+            assert.match(info, new RegExp(`^source date epoch: ${EPOCH}$`, "m"));
+            assert.match(info, /^cross-signed certificates: disabled \(CROSSCERT ""\)$/m);
+            assert.match(info, /^licence: GPL-2\.0-or-later .*config\/local\/general\.h and config\/local\/crypto\.h/m);
+            const sums = fs.readFileSync(path.join(out, "SHA256SUMS"), "utf8");
+            for (const f of ["undionly.kpxe", "ipxe.efi"]) {
+                const sha = new RegExp(`^([0-9a-f]{64})  ${f.replace(".", "\\.")}$`, "m").exec(sums)?.[1];
+                assert.ok(sha, sums);
+                assert.ok(info.includes(`binary: ${f} sha256 ${sha}`), `BUILD-INFO does not list ${f}`);
+            }
+            const parsed = parseBuildInfo(info);
+            assert.equal(parsed.trustedRoots.length, 5);
+            assert.ok(parsed.trustedRoots.some((t) => t.subject.endsWith("CN = GTS Root R1") && t.fingerprint === GOOGLE_TRUST_FINGERPRINTS.gtsRootR1.replace(/:/g, "").toLowerCase()));
+            // What the stack's config check reads next to the binaries: this build passes it.
+            assert.deepEqual(ipxeProblems(RUN_APP_BOOT_URL, readCustomIpxeBuild({ efi: path.join(out, "ipxe.efi"), bios: path.join(out, "undionly.kpxe") })), []);
+        });
+
+        it("without --no-crosscert: removes a crypto.h an earlier build left, and says lookups follow upstream", () => {
+            const { env } = fakeMakeEnv();
+            const src = fakeSourceTree();
+            fs.mkdirSync(path.join(src, "src", "config", "local"), { recursive: true });
+            fs.writeFileSync(path.join(src, "src", "config", "local", "crypto.h"), '#define CROSSCERT ""\n');
+            const out = tmpDir();
+            const r = build(["--ca", GTS_R1, "--src", src, "--work", tmpDir(), "--out", out, "--source-date-epoch", EPOCH], env);
+            assert.equal(r.status, 0, r.stderr);
+            assert.ok(!fs.existsSync(path.join(src, "src", "config", "local", "crypto.h")));
+            assert.match(fs.readFileSync(path.join(out, "BUILD-INFO"), "utf8"), /^cross-signed certificates: upstream default \(http:\/\/ca\.ipxe\.org\/auto\) unless DHCP option 175\.93 names another source$/m);
+        });
+
+        it("takes the build time from the tree's own commit, and refuses a tree it cannot date", () => {
+            const { env, log } = fakeMakeEnv();
+            const git = (cwd: string, ...args: string[]) => {
+                const g = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...env, GIT_AUTHOR_DATE: "@1735689600 +0000", GIT_COMMITTER_DATE: "@1735689600 +0000", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid" } });
+                assert.equal(g.status, 0, g.stderr);
+                return g.stdout.trim();
+            };
+            const src = fakeSourceTree();
+            git(src, "init", "-q");
+            git(src, "add", "-A");
+            git(src, "commit", "-q", "-m", "stand-in");
+            const out = tmpDir();
+            const r = build(["--ca", GTS_R1, "--src", src, "--work", tmpDir(), "--out", out], { ...env, SOURCE_DATE_EPOCH: "" });
+            assert.equal(r.status, 0, r.stderr);
+            const info = fs.readFileSync(path.join(out, "BUILD-INFO"), "utf8");
+            assert.ok(info.includes(`iPXE commit: ${git(src, "rev-parse", "HEAD")}\n`));
+            assert.match(info, /^source date epoch: 1735689600$/m);
+            assert.match(fs.readFileSync(log, "utf8"), /^env SOURCE_DATE_EPOCH=1735689600$/m);
+
+            // A tree that merely sits inside some other repository is no checkout of its own.
+            const nested = fakeSourceTree(path.join(src, "vendor-ipxe"));
+            const refused = build(["--ca", GTS_R1, "--src", nested, "--work", tmpDir(), "--out", tmpDir()], { ...env, SOURCE_DATE_EPOCH: "" });
+            assert.equal(refused.status, 1);
+            assert.match(refused.stderr, /cannot tell the source's date \(.*vendor-ipxe is no git checkout\); pass --source-date-epoch <seconds>/);
         });
     });
 

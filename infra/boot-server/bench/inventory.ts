@@ -97,7 +97,7 @@ export interface BenchInventory {
     siteTokens: Record<string, string>;
     staticKeys: Record<string, string>;
     /** Machines that get a pre-issued ticket each, in order. */
-    ticketMachines: Array<{ site: string; mac: string; uuid: string }>;
+    ticketMachines: Array<{ site: string; mac: string; uuid: string; serial: string }>;
 }
 
 export function benchInventory(machineCount: number): BenchInventory {
@@ -121,7 +121,7 @@ export function benchInventory(machineCount: number): BenchInventory {
         const machine = { name, mac: macFor(i), uuid: uuidFor(i), serial: `BENCH${i}`, installDisk: "/dev/sda" };
         site.machines.push(machine);
         staticKeys[name] = `tskey-auth-k${i}-${crypto.randomBytes(20).toString("hex")}`;
-        ticketMachines.push({ site: site.name, mac: machine.mac, uuid: machine.uuid });
+        ticketMachines.push({ site: site.name, mac: machine.mac, uuid: machine.uuid, serial: machine.serial });
     }
     const settings: BootSettingsInput = {
         trustedProxyHops: 0,
@@ -140,7 +140,13 @@ export function benchInventory(machineCount: number): BenchInventory {
     return { settings, siteTokens, staticKeys, ticketMachines };
 }
 
-export function machinePath(site: string, token: string, m: { mac: string; uuid: string }): string {
-    // What iPXE sends: ${mac:hexhyp}, ${uuid}, ${serial:uristring}, ${buildarch}, ${platform}.
-    return `/v1/sites/${site}/machine.ipxe?token=${token}&mac=${m.mac.replace(/:/g, "-")}&uuid=${m.uuid}&serial=&arch=x86_64&platform=efi`;
+export function machinePath(site: string, m: { mac: string; uuid: string; serial: string }): string {
+    // What iPXE sends: ${mac:hexhyp}, ${uuid}, ${serial:uristring}, ${buildarch}, ${platform}. The
+    // service requires every identifier the inventory records, the serial included.
+    return `/v1/sites/${site}/machine.ipxe?mac=${m.mac.replace(/:/g, "-")}&uuid=${m.uuid}&serial=${encodeURIComponent(m.serial)}&arch=x86_64&platform=efi`;
+}
+
+/** The site's credentials as iPXE sends them after the service's 401 challenge (docs/decisions/0008). */
+export function siteAuthHeaders(site: string, token: string): Record<string, string> {
+    return { authorization: `Basic ${Buffer.from(`${site}:${token}`).toString("base64")}` };
 }

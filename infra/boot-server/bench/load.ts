@@ -1,7 +1,7 @@
 /** Load generation: pre-issuing tickets through the machine endpoint, and one autocannon run per target. */
 import autocannon = require("autocannon");
 import { performance } from "node:perf_hooks";
-import { BenchInventory, machinePath } from "./inventory";
+import { BenchInventory, machinePath, siteAuthHeaders } from "./inventory";
 import type { Row } from "./report";
 
 const log = (line: string): void => {
@@ -23,7 +23,7 @@ export async function preIssueTickets(base: string, inv: BenchInventory, concurr
                 while (next < inv.ticketMachines.length) {
                     const i = next++;
                     const m = inv.ticketMachines[i];
-                    const res = await fetch(base + machinePath(m.site, inv.siteTokens[m.site], m), { signal: AbortSignal.timeout(30_000) });
+                    const res = await fetch(base + machinePath(m.site, m), { headers: siteAuthHeaders(m.site, inv.siteTokens[m.site]), signal: AbortSignal.timeout(30_000) });
                     const body = await res.text();
                     const found = /\/v1\/config\/([A-Za-z0-9_-]{43})/.exec(body);
                     if (res.status !== 200 || !found) throw new Error(`ticket issue for machine #${i} failed: HTTP ${res.status}`);

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import autocannon = require("autocannon");
 import { Teardown } from "../../process/processes";
-import { benchInventory, ENROLLED_MACHINE, machinePath, MACHINES_PER_SITE, SCRIPT_MACHINE } from "./inventory";
+import { benchInventory, ENROLLED_MACHINE, machinePath, MACHINES_PER_SITE, SCRIPT_MACHINE, siteAuthHeaders } from "./inventory";
 import { measure, preIssueTickets } from "./load";
 import { Options, parseOptions, Target, USAGE, UsageError } from "./options";
 import { machineDescription, markdownTable, Row, verdicts } from "./report";
@@ -69,8 +69,9 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     log(`  boot service on ${base}`);
 
     const scriptSite = inv.settings.sites[0].name;
-    const scriptPath = machinePath(scriptSite, inv.siteTokens[scriptSite], SCRIPT_MACHINE);
-    const sample = await fetch(base + scriptPath);
+    const scriptPath = machinePath(scriptSite, SCRIPT_MACHINE);
+    const headers = siteAuthHeaders(scriptSite, inv.siteTokens[scriptSite]);
+    const sample = await fetch(base + scriptPath, { headers });
     const sampleBody = Buffer.from(await sample.arrayBuffer());
     if (sample.status !== 200 || !sampleBody.toString().includes("talos.config=")) {
         throw new Error(`machine script request failed: HTTP ${sample.status}`);
@@ -78,11 +79,11 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     log(`  machine script: ${sampleBody.length} bytes`);
 
     // A machine that has enrolled: one config fetch, after which its machine script only exits.
-    const enrolledPath = machinePath(scriptSite, inv.siteTokens[scriptSite], ENROLLED_MACHINE);
-    const enrolledTicket = /\/v1\/config\/([A-Za-z0-9_-]{43})/.exec(await (await fetch(base + enrolledPath)).text())?.[1];
+    const enrolledPath = machinePath(scriptSite, ENROLLED_MACHINE);
+    const enrolledTicket = /\/v1\/config\/([A-Za-z0-9_-]{43})/.exec(await (await fetch(base + enrolledPath, { headers })).text())?.[1];
     const enrolledConfig = enrolledTicket ? await fetch(`${base}/v1/config/${enrolledTicket}`) : undefined;
     await enrolledConfig?.arrayBuffer();
-    const localBoot = await (await fetch(base + enrolledPath)).text();
+    const localBoot = await (await fetch(base + enrolledPath, { headers })).text();
     if (enrolledConfig?.status !== 200 || !/\nexit 1\n/.test(localBoot)) {
         throw new Error("enrolling the machine-enrolled target failed: its machine script is not the local-boot answer");
     }
@@ -105,16 +106,16 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
         rows.push(
             await measure(
                 "site-script",
-                { url: `${base}/v1/sites/${scriptSite}/boot.ipxe?token=${inv.siteTokens[scriptSite]}`, connections: o.connections, duration: o.duration },
+                { url: `${base}/v1/sites/${scriptSite}/boot.ipxe`, headers, connections: o.connections, duration: o.duration },
                 signal,
             ),
         );
     }
     if (want("machine-script")) {
-        rows.push(await measure("machine-script", { url: base + scriptPath, connections: o.connections, duration: o.duration }, signal));
+        rows.push(await measure("machine-script", { url: base + scriptPath, headers, connections: o.connections, duration: o.duration }, signal));
     }
     if (want("machine-enrolled")) {
-        rows.push(await measure("machine-enrolled", { url: base + enrolledPath, connections: o.connections, duration: o.duration }, signal));
+        rows.push(await measure("machine-enrolled", { url: base + enrolledPath, headers, connections: o.connections, duration: o.duration }, signal));
     }
     if (want("config") || want("config-1conn")) {
         log(`> pre-issuing ${ticketCount} tickets through the machine endpoint`);

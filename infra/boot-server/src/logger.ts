@@ -7,9 +7,9 @@
  *    the request: tickets show as `[ticket]`, a site name only when it is a configured site, and
  *    any path that matched no route (`//v1/config/<t>`, `/V1/...`, `;token=`, `/x/<token>`) as
  *    `[unrouted]`, so no secret a client puts anywhere in a URL reaches a log line;
- *  - audit events carry only identifiers (site, machine, MAC, UUID, serial, ticket ref = first
- *    12 hex digits of the ticket's SHA-256, key id) and the request as above (method, masked
- *    path, source address);
+ *  - audit events carry only identifiers (site, machine, MAC, UUID, serial ref = first 12 hex
+ *    digits of the serial's SHA-256, ticket ref = the same of the ticket's, key id) and the
+ *    request as above (method, masked path, source address);
  *  - pino `redact` removes the usual secret-bearing fields should one ever be passed anyway.
  *
  * Audit events are `info` lines with an `event` field; see `AuditEvent`.

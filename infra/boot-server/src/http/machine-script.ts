@@ -20,7 +20,7 @@ import { sendError } from "./errors";
 import { audit, authorise, baseUrlFor } from "./request";
 import { defineRoute } from "./route";
 import { MachineQuery, machineQuerySchema, SiteParams, siteParamsSchema } from "./schemas";
-import { refuseThrottled } from "./ticket-throttle";
+import { refuseThrottled } from "./ticket-refusal";
 
 type MachineScriptRequest = FastifyRequest<{ Params: SiteParams; Querystring: MachineQuery }>;
 type KnownMachine = Extract<LookupResult, { kind: "known" }>;

@@ -1,4 +1,5 @@
 /** Helpers the route handlers share: audit lines, the scripts' base URL, the site credential check. */
+import * as crypto from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { HOST } from "../formats";
 import type { AuditEvent } from "../logger";
@@ -8,9 +9,16 @@ import type { HandlerContext } from "./context";
 import { sendError } from "./errors";
 import type { SiteParams, TokenQuery } from "./schemas";
 
-/** An audit line: the event, its identifiers, and the request (method, masked path, source address). */
+/**
+ * An audit line: the event, its identifiers, and the request (method, masked path, source
+ * address). A machine's SMBIOS serial is logged as `serialRef` (the first 12 hex digits of its
+ * SHA-256), never as itself: for a VM the serial is the one identifier that stays off the site's
+ * L2, and log readers are more people than admin API holders (who see it through `show <mac>`).
+ */
 export function audit(req: FastifyRequest, event: AuditEvent, fields: Record<string, unknown>, message: string): void {
-    req.log.info({ event, ...fields, req }, message);
+    const { serial, ...rest } = fields;
+    const serialRef = typeof serial === "string" ? { serialRef: crypto.createHash("sha256").update(serial).digest("hex").slice(0, 12) } : {};
+    req.log.info({ event, ...rest, ...serialRef, req }, message);
 }
 
 /** Scheme://host[:port] the scripts point at: settings.publicUrl, else the validated request origin. */

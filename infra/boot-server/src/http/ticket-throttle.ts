@@ -9,9 +9,6 @@
  * reach it, so it is bounded by the inventory): with N instances a machine can get at most N
  * times as many tickets. Uses the handlers' clock.
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
-import { sendError } from "./errors";
-import { audit } from "./request";
 
 /** Tickets a machine may get back to back before the interval applies. */
 export const MACHINE_TICKET_BURST = 2;
@@ -62,10 +59,4 @@ export class MachineTicketThrottle {
         const elapsed = Math.max(0, nowMs - bucket.atMs);
         return { tokens: Math.min(this.burst, bucket.tokens + elapsed / this.intervalMs), atMs: nowMs };
     }
-}
-
-/** The answer to a machine over its ticket limit: 429 ticket_rate_limited with Retry-After, and an audit line. */
-export function refuseThrottled(req: FastifyRequest, reply: FastifyReply, who: Record<string, unknown>, retryAfterSeconds: number): FastifyReply {
-    audit(req, "ticket_throttled", { ...who, retryAfterSeconds }, "ticket refused: too many tickets for this machine");
-    return sendError(reply.header("retry-after", String(retryAfterSeconds)), 429, "ticket_rate_limited");
 }

@@ -1,6 +1,6 @@
 /**
  * Store selection: PostgreSQL when a database URL is given (what the stack deploys: Cloud SQL,
- * decision 0008), otherwise embedded PGlite (in memory, or on disk at `dataDir`) for local runs
+ * decision 0011), otherwise embedded PGlite (in memory, or on disk at `dataDir`) for local runs
  * and the lab.
  */
 import { createPgliteStore } from "./pglite";

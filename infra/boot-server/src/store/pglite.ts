@@ -4,7 +4,7 @@
  * statement (one connection), which is what makes a single instance's ticket claim atomic. In
  * memory by default; give `dataDir` to keep records across restarts on local disk. Not for
  * several instances (each would have its own database), and not what the stack deploys: a
- * Cloud Run instance's disk is gone with the instance (decision 0008).
+ * Cloud Run instance's disk is gone with the instance (decision 0011).
  */
 import * as crypto from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
