@@ -7,7 +7,9 @@ import { packBootServer } from "../infra/boot-server/pack";
 import { inventoryFromSites } from "../model/bootContract";
 import { composeCloud } from "./cloud";
 import { readStackConfig } from "./config";
+import { checkOfficialExtensions, officialExtensionsFor } from "./extensions";
 import { composeEdge } from "./edge";
+import { composeRemoteWorkers } from "./remoteWorkers";
 import { checkedControlPlanes, composeDayTwo, previousControlPlanes } from "./dayTwo";
 import { skipSourceMapsForPromiseBookkeeping } from "./stackTraces";
 
@@ -16,6 +18,8 @@ skipSourceMapsForPromiseBookkeeping();
 
 // Config: one validated StackConfig; a bad stack file fails here, listing every problem.
 const cfg = readStackConfig();
+// Every requested system extension must be one Image Factory offers for the Talos version.
+checkOfficialExtensions(cfg, officialExtensionsFor(cfg.images.factoryUrl, cfg.cluster.talosVersion));
 
 // Cloud: network, Talos images, tailnet keys, Talos cluster on GCE (seed phases 1-4 and 7).
 const cloud = composeCloud(cfg);
@@ -32,6 +36,10 @@ const edge = cfg.edgeSites.length > 0 ? composeEdge(cfg, cloud, packBootServer(u
 // scale-down check compares the control planes with the ones the last update recorded.
 const dayTwo = composeDayTwo(cfg, cloud, edge);
 
+// Worker pools outside GCP, joined over the overlay: Proxmox VMs (seed 003), Oracle Cloud
+// Ampere workers (seed 004). Each is optional; its SDK loads only when the stack has the pool.
+const remote = composeRemoteWorkers(cfg, cloud);
+
 // Cloud outputs. `pulumi stack output kubeconfig --show-secrets > kubeconfig`.
 export const kubeconfig = cloud.outputs.kubeconfig;
 export const talosconfig = cloud.outputs.talosconfig;
@@ -47,6 +55,10 @@ export const talosApiAccess = cloud.outputs.talosApiAccess;
 export const bootServiceUrl = edge?.outputs.bootServiceUrl;
 export const siteBootUrls = edge?.outputs.siteBootUrls;
 export const edgeLeases = edge?.outputs.edgeLeases;
+
+// Remote pool outputs (absent when the stack has no such pool).
+export const proxmoxWorkers = remote.outputs.proxmoxWorkers;
+export const oracleWorkers = remote.outputs.oracleWorkers;
 
 // Day-two outputs. `controlPlanes` is read back by the next update (a failed scale-down check
 // fails the program here, before anything is deleted); `credentials` says when the kubeconfig

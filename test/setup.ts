@@ -3,9 +3,14 @@
  * module that declares resources is imported. Project and stack match Pulumi.yaml/dev.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
 import { mocks } from "./mocks";
+import { TALOS_VENDOR_DIR } from "./talos-vendor";
 
 void pulumi.runtime.setMocks(mocks, "talos-cloud-edge", "dev", false);
+
+// The program checks extension names against Image Factory's list; offline, against the vendored one.
+process.env.TALOS_OFFICIAL_EXTENSIONS_FILE ??= path.join(TALOS_VENDOR_DIR, "official-extensions-v1.12.4.txt");
 
 // Under mocks Pulumi prints `pulumi.log.warn` with console.warn, once per graph that triggers it,
 // and the suites build the same graphs many times: print each distinct runtime warning once and
