@@ -12,13 +12,16 @@
  * extension config has TS_AUTH_ONCE=true, so an enrolled node never presents it again. Delete
  * does nothing remote: the key is single-use and expires by itself within a day.
  *
- * Pulumi serializes the provider into state and runs it in its own process: the functions here
- * use only Node globals (no module of this project).
+ * The engine stores the provider's code in state and runs it in its own process: the functions
+ * here are self-contained (Node globals only) and `PRE_AUTH_KEY_MODULE` is their source text
+ * (components/dynamicModule.ts). Tests call them directly, and load the text as the host does.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ModuleDynamicResource, dynamicProviderModule } from "./dynamicModule";
 
 /** Longest lifetime the resource accepts (one day, like `tailnet.keyExpirySeconds`). */
-export const MAX_PREAUTH_KEY_SECONDS = 86_400;
+const MAX_SECONDS = 86_400;
+export const MAX_PREAUTH_KEY_SECONDS = MAX_SECONDS;
 
 /** What the provider receives. */
 export interface PreAuthKeyInputs {
@@ -69,8 +72,8 @@ export function preAuthKeyProblems(i: Partial<PreAuthKeyInputs>): string[] {
     if (!Array.isArray(i.aclTags) || i.aclTags.length === 0 || i.aclTags.some((t) => !/^tag:[A-Za-z0-9][A-Za-z0-9-]*$/.test(String(t)))) {
         problems.push(`aclTags ${JSON.stringify(i.aclTags)} must be one or more tags like "tag:talos-cloud"`);
     }
-    if (!Number.isInteger(i.expirySeconds) || i.expirySeconds! < 60 || i.expirySeconds! > MAX_PREAUTH_KEY_SECONDS) {
-        problems.push(`expirySeconds ${i.expirySeconds} must be a whole number from 60 to ${MAX_PREAUTH_KEY_SECONDS}`);
+    if (!Number.isInteger(i.expirySeconds) || i.expirySeconds! < 60 || i.expirySeconds! > MAX_SECONDS) {
+        problems.push(`expirySeconds ${i.expirySeconds} must be a whole number from 60 to ${MAX_SECONDS}`);
     }
     if (typeof i.hostname !== "string" || !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(i.hostname)) {
         problems.push(`hostname ${JSON.stringify(i.hostname)} is not a DNS label`);
@@ -134,30 +137,47 @@ export async function createPreAuthKey(i: PreAuthKeyInputs, now: Date = new Date
 }
 
 /** Identity of a key: any change is a new key (the old one is simply left to expire). */
-const KEY_FIELDS = ["url", "user", "aclTags", "expirySeconds", "hostname"] as const;
-
 export function diffPreAuthKey(olds: Partial<PreAuthKeyOutputs>, news: Partial<PreAuthKeyInputs>): pulumi.dynamic.DiffResult {
-    const replaces = KEY_FIELDS.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-    return { changes: replaces.length > 0, replaces: [...replaces], deleteBeforeReplace: false };
+    const replaces = ["url", "user", "aclTags", "expirySeconds", "hostname"].filter(
+        (k) => JSON.stringify((olds as Record<string, unknown>)[k]) !== JSON.stringify((news as Record<string, unknown>)[k]),
+    );
+    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
 }
 
-const preAuthKeyProvider: pulumi.dynamic.ResourceProvider<PreAuthKeyInputs, PreAuthKeyOutputs> = {
-    async check(_olds, news) {
-        const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-        const known = Object.values(news).every((v) => v !== UNKNOWN);
-        return { inputs: news, failures: known ? preAuthKeyProblems(news).map((reason) => ({ property: "hostname", reason })) : [] };
-    },
-    async diff(_id, olds, news) {
-        return diffPreAuthKey(olds, news);
-    },
-    async create(inputs) {
-        const outs = await createPreAuthKey(inputs);
-        return { id: `headscale-preauthkey-${outs.keyId}`, outs };
-    },
-    async delete() {
-        // Single-use and short-lived: it expires by itself (see the module comment).
-    },
+export async function providerCheck(_olds: unknown, news: PreAuthKeyInputs): Promise<pulumi.dynamic.CheckResult<PreAuthKeyInputs>> {
+    // Values unknown at preview are checked at create.
+    const known = Object.values(news).every((v) => v !== "04da6b54-80e4-46f7-96ec-b56ff0331ba9");
+    return { inputs: news, failures: known ? preAuthKeyProblems(news).map((reason) => ({ property: "hostname", reason })) : [] };
+}
+
+export async function providerDiff(_id: string, olds: PreAuthKeyOutputs, news: PreAuthKeyInputs): Promise<pulumi.dynamic.DiffResult> {
+    return diffPreAuthKey(olds, news);
+}
+
+export async function providerCreate(inputs: PreAuthKeyInputs): Promise<pulumi.dynamic.CreateResult<PreAuthKeyOutputs>> {
+    const outs = await createPreAuthKey(inputs);
+    return { id: `headscale-preauthkey-${outs.keyId}`, outs };
+}
+
+export async function providerDelete(): Promise<void> {
+    // Single-use and short-lived: it expires by itself (see the module comment).
+}
+
+/** The provider, type-checked against the SDK's interface; the engine runs the module text below. */
+const PROVIDER: pulumi.dynamic.ResourceProvider<PreAuthKeyInputs, PreAuthKeyOutputs> = {
+    check: providerCheck,
+    diff: providerDiff,
+    create: providerCreate,
+    delete: providerDelete,
 };
+
+/** The provider as the module text the dynamic provider host loads. */
+export const PRE_AUTH_KEY_MODULE = dynamicProviderModule({
+    type: "HeadscalePreAuthKey",
+    constants: { MAX_SECONDS },
+    functions: [preAuthKeyProblems, preAuthKeyRequest, createPreAuthKey, diffPreAuthKey, providerCheck, providerDiff, providerCreate, providerDelete],
+    handler: PROVIDER as unknown as Record<string, (...args: never[]) => unknown>,
+});
 
 export interface HeadscalePreAuthKeyArgs {
     /** Headscale server URL. */
@@ -175,7 +195,7 @@ export interface HeadscalePreAuthKeyArgs {
 }
 
 /** A single-use, tagged, short-lived Headscale pre-auth key for one node. */
-export class HeadscalePreAuthKey extends pulumi.dynamic.Resource {
+export class HeadscalePreAuthKey extends ModuleDynamicResource {
     /** Headscale's key id: the node registered with this key is found by it. */
     declare public readonly keyId: pulumi.Output<string>;
     /** The key (secret). */
@@ -183,7 +203,7 @@ export class HeadscalePreAuthKey extends pulumi.dynamic.Resource {
     declare public readonly expiration: pulumi.Output<string>;
 
     constructor(name: string, args: HeadscalePreAuthKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(preAuthKeyProvider, name, {
+        super("HeadscalePreAuthKey", PRE_AUTH_KEY_MODULE, name, {
             url: args.url,
             apiKey: pulumi.secret(args.apiKey),
             user: args.user ?? "",
@@ -193,9 +213,6 @@ export class HeadscalePreAuthKey extends pulumi.dynamic.Resource {
             keyId: undefined,
             key: undefined,
             expiration: undefined,
-        }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["key", "apiKey"] }), "talos-cloud-edge", "HeadscalePreAuthKey");
+        }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["key", "apiKey"] }));
     }
 }
-
-/** The provider object, for tests that drive it the way the engine does. */
-export const preAuthKeyProviderForTests = preAuthKeyProvider;

@@ -11,9 +11,11 @@
  * what it forwards. Delete does nothing remote: a write-only PAR cannot delete, and the bucket is
  * a staging area kept on destroy (the image holds its own copy).
  *
- * Pulumi serializes the provider into state: functions use Node built-ins only, required inside them.
+ * The engine stores the provider's code in state: the functions are self-contained (Node
+ * built-ins required inside them) and `OBJECT_COPY_MODULE` is their source text (components/dynamicModule.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ModuleDynamicResource, dynamicProviderModule } from "./dynamicModule";
 
 export interface ObjectCopyInputs {
     /** Source URL (https; http only on the loopback interface) whose bytes never change. */
@@ -35,14 +37,15 @@ export interface ObjectCopyOutputs {
     sha256: string;
 }
 
-const secureUrl = (value: unknown): boolean => {
+/** https, or http on the loopback interface (local fakes). */
+export function secureUrl(value: unknown): boolean {
     try {
         const u = new URL(String(value));
         return u.protocol === "https:" || (u.protocol === "http:" && (u.hostname === "127.0.0.1" || u.hostname === "localhost"));
     } catch {
         return false;
     }
-};
+}
 
 /** Input problems, before any request. */
 export function objectCopyProblems(i: Partial<ObjectCopyInputs>): string[] {
@@ -134,26 +137,37 @@ export function diffObjectCopy(olds: Partial<ObjectCopyOutputs>, news: Partial<O
     return { changes, replaces: [] };
 }
 
-const objectCopyProvider: pulumi.dynamic.ResourceProvider<ObjectCopyInputs, ObjectCopyOutputs> = {
-    async check(_olds, news) {
-        const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-        const known = Object.values(news).every((v) => v !== UNKNOWN);
-        return { inputs: news, failures: known ? objectCopyProblems(news).map((reason) => ({ property: "objectName", reason })) : [] };
-    },
-    async diff(_id, olds, news) {
-        return diffObjectCopy(olds, news);
-    },
-    async create(inputs) {
-        const outs = await copyUrlToObject(inputs);
-        return { id: `${inputs.bucket}/${inputs.objectName}`, outs };
-    },
-    async update(_id, _olds, news) {
-        return { outs: await copyUrlToObject(news) };
-    },
-    async delete() {
-        // See the module comment: the staging bucket stays, the image has its own copy.
-    },
-};
+export async function copyCheck(_olds: unknown, news: ObjectCopyInputs): Promise<pulumi.dynamic.CheckResult<ObjectCopyInputs>> {
+    const known = Object.values(news).every((v) => v !== "04da6b54-80e4-46f7-96ec-b56ff0331ba9");
+    return { inputs: news, failures: known ? objectCopyProblems(news).map((reason) => ({ property: "objectName", reason })) : [] };
+}
+
+export async function copyDiff(_id: string, olds: ObjectCopyOutputs, news: ObjectCopyInputs): Promise<pulumi.dynamic.DiffResult> {
+    return diffObjectCopy(olds, news);
+}
+
+export async function copyCreate(inputs: ObjectCopyInputs): Promise<pulumi.dynamic.CreateResult<ObjectCopyOutputs>> {
+    const outs = await copyUrlToObject(inputs);
+    return { id: `${inputs.bucket}/${inputs.objectName}`, outs };
+}
+
+export async function copyUpdate(_id: string, _olds: ObjectCopyOutputs, news: ObjectCopyInputs): Promise<pulumi.dynamic.UpdateResult<ObjectCopyOutputs>> {
+    return { outs: await copyUrlToObject(news) };
+}
+
+export async function copyDelete(): Promise<void> {
+    // See the module comment: the staging bucket stays, the image has its own copy.
+}
+
+const PROVIDER: pulumi.dynamic.ResourceProvider<ObjectCopyInputs, ObjectCopyOutputs> = { check: copyCheck, diff: copyDiff, create: copyCreate, update: copyUpdate, delete: copyDelete };
+
+/** The provider as the module text the dynamic provider host loads. */
+export const OBJECT_COPY_MODULE = dynamicProviderModule({
+    type: "OciObjectFromUrl",
+    constants: {},
+    functions: [secureUrl, objectCopyProblems, copyUrlToObject, diffObjectCopy, copyCheck, copyDiff, copyCreate, copyUpdate, copyDelete],
+    handler: PROVIDER as unknown as Record<string, (...args: never[]) => unknown>,
+});
 
 export interface OciObjectFromUrlArgs {
     /** Source URL that always names the same bytes. */
@@ -167,22 +181,19 @@ export interface OciObjectFromUrlArgs {
 }
 
 /** An Object Storage object holding a copy of a content-addressed URL, copied once per URL. */
-export class OciObjectFromUrl extends pulumi.dynamic.Resource {
+export class OciObjectFromUrl extends ModuleDynamicResource {
     declare public readonly bucket: pulumi.Output<string>;
     declare public readonly objectName: pulumi.Output<string>;
     declare public readonly sha256: pulumi.Output<string>;
 
     constructor(name: string, args: OciObjectFromUrlArgs, opts?: pulumi.CustomResourceOptions) {
-        super(objectCopyProvider, name, {
+        super("OciObjectFromUrl", OBJECT_COPY_MODULE, name, {
             sourceUrl: args.sourceUrl,
             uploadUrl: pulumi.secret(args.uploadUrl),
             bucket: args.bucket,
             objectName: args.objectName,
             size: undefined,
             sha256: undefined,
-        }, opts, "talos-cloud-edge", "OciObjectFromUrl");
+        }, opts);
     }
 }
-
-/** The provider object, for tests that drive it the way the engine does. */
-export const objectCopyProviderForTests = objectCopyProvider;

@@ -14,10 +14,11 @@
  * /api2/json/nodes/{node}/storage/{storage}/content/{volid}`; API tokens authenticate with
  * `Authorization: PVEAPIToken=<user>@<realm>!<token id>=<secret>`.
  *
- * Pulumi serializes the provider into state and runs it in its own process: functions use Node
- * built-ins only, required inside them.
+ * The engine stores the provider's code in state: the functions are self-contained (Node
+ * built-ins required inside them) and `ISO_FILE_MODULE` is their source text (components/dynamicModule.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ModuleDynamicResource, dynamicProviderModule } from "./dynamicModule";
 
 export interface IsoFileInputs {
     /** API base, e.g. "https://pve.lab.internal:8006" (http only on the loopback interface). */
@@ -107,7 +108,7 @@ export async function pveRequest(i: Pick<IsoFileInputs, "endpoint" | "apiToken" 
 /** Waits for a Proxmox task to stop; throws unless it ended "OK". */
 export async function waitForTask(i: IsoFileInputs, upid: string, timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    for (let poll = 0; ; poll++) {
         const res = await pveRequest(i, "GET", `/nodes/${encodeURIComponent(i.nodeName)}/tasks/${encodeURIComponent(upid)}/status`);
         if (res.status !== 200) {
             throw new Error(`task ${upid}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
@@ -122,7 +123,8 @@ export async function waitForTask(i: IsoFileInputs, upid: string, timeoutMs = 30
         if (Date.now() > deadline) {
             throw new Error(`task ${upid} still running after ${timeoutMs / 1000} s`);
         }
-        await new Promise((r) => setTimeout(r, 1000));
+        // Small uploads finish within a second: look early, then every second.
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** poll)));
     }
 }
 
@@ -173,33 +175,43 @@ export async function deleteIsoFile(o: IsoFileOutputs): Promise<"deleted" | "abs
 }
 
 /** What identifies the file: a change re-uploads (removing the old file first: Proxmox refuses to overwrite). */
-const FILE_FIELDS = ["endpoint", "nodeName", "datastore", "fileName", "contentBase64"] as const;
-
 export function diffIsoFile(olds: Partial<IsoFileOutputs>, news: Partial<IsoFileInputs>): pulumi.dynamic.DiffResult {
-    return { changes: FILE_FIELDS.some((k) => olds[k] !== news[k]), replaces: [] };
+    const fields = ["endpoint", "nodeName", "datastore", "fileName", "contentBase64"] as const;
+    return { changes: fields.some((k) => olds[k] !== news[k]), replaces: [] };
 }
 
-const isoFileProvider: pulumi.dynamic.ResourceProvider<IsoFileInputs, IsoFileOutputs> = {
-    async check(_olds, news) {
-        const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-        const known = Object.values(news).every((v) => v !== UNKNOWN);
-        return { inputs: news, failures: known ? isoFileProblems(news).map((reason) => ({ property: "fileName", reason })) : [] };
-    },
-    async diff(_id, olds, news) {
-        return diffIsoFile(olds, news);
-    },
-    async create(inputs) {
-        const outs = await uploadIsoFile(inputs);
-        return { id: `${inputs.nodeName}/${outs.fileId}`, outs };
-    },
-    async update(_id, olds, news) {
-        await deleteIsoFile(olds);
-        return { outs: await uploadIsoFile(news) };
-    },
-    async delete(_id, props) {
-        await deleteIsoFile(props);
-    },
-};
+export async function isoCheck(_olds: unknown, news: IsoFileInputs): Promise<pulumi.dynamic.CheckResult<IsoFileInputs>> {
+    const known = Object.values(news).every((v) => v !== "04da6b54-80e4-46f7-96ec-b56ff0331ba9");
+    return { inputs: news, failures: known ? isoFileProblems(news).map((reason) => ({ property: "fileName", reason })) : [] };
+}
+
+export async function isoDiff(_id: string, olds: IsoFileOutputs, news: IsoFileInputs): Promise<pulumi.dynamic.DiffResult> {
+    return diffIsoFile(olds, news);
+}
+
+export async function isoCreate(inputs: IsoFileInputs): Promise<pulumi.dynamic.CreateResult<IsoFileOutputs>> {
+    const outs = await uploadIsoFile(inputs);
+    return { id: `${inputs.nodeName}/${outs.fileId}`, outs };
+}
+
+export async function isoUpdate(_id: string, olds: IsoFileOutputs, news: IsoFileInputs): Promise<pulumi.dynamic.UpdateResult<IsoFileOutputs>> {
+    await deleteIsoFile(olds);
+    return { outs: await uploadIsoFile(news) };
+}
+
+export async function isoDelete(_id: string, props: IsoFileOutputs): Promise<void> {
+    await deleteIsoFile(props);
+}
+
+const PROVIDER: pulumi.dynamic.ResourceProvider<IsoFileInputs, IsoFileOutputs> = { check: isoCheck, diff: isoDiff, create: isoCreate, update: isoUpdate, delete: isoDelete };
+
+/** The provider as the module text the dynamic provider host loads. */
+export const ISO_FILE_MODULE = dynamicProviderModule({
+    type: "ProxmoxIsoFile",
+    constants: {},
+    functions: [isoFileProblems, pveRequest, waitForTask, uploadIsoFile, deleteIsoFile, diffIsoFile, isoCheck, isoDiff, isoCreate, isoUpdate, isoDelete],
+    handler: PROVIDER as unknown as Record<string, (...args: never[]) => unknown>,
+});
 
 export interface ProxmoxIsoFileArgs {
     /** Proxmox API base URL. */
@@ -219,13 +231,13 @@ export interface ProxmoxIsoFileArgs {
 }
 
 /** An ISO image on a Proxmox storage, uploaded through the API. */
-export class ProxmoxIsoFile extends pulumi.dynamic.Resource {
+export class ProxmoxIsoFile extends ModuleDynamicResource {
     /** Volume id for a VM's cdrom (`<datastore>:iso/<fileName>`). */
     declare public readonly fileId: pulumi.Output<string>;
     declare public readonly sha256: pulumi.Output<string>;
 
     constructor(name: string, args: ProxmoxIsoFileArgs, opts?: pulumi.CustomResourceOptions) {
-        super(isoFileProvider, name, {
+        super("ProxmoxIsoFile", ISO_FILE_MODULE, name, {
             endpoint: args.endpoint,
             apiToken: pulumi.secret(args.apiToken),
             insecure: args.insecure ?? false,
@@ -236,9 +248,6 @@ export class ProxmoxIsoFile extends pulumi.dynamic.Resource {
             fileId: undefined,
             sha256: undefined,
             size: undefined,
-        }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiToken", "contentBase64"] }), "talos-cloud-edge", "ProxmoxIsoFile");
+        }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiToken", "contentBase64"] }));
     }
 }
-
-/** The provider object, for tests that drive it the way the engine does. */
-export const isoFileProviderForTests = isoFileProvider;

@@ -193,7 +193,8 @@ export class TalosImages extends pulumi.ComponentResource {
             const image = new gcp.compute.Image(`${name}-gcp${suffix}`, {
                 name: gcpImageName(args.clusterName, args.talosVersion, cloudId, arch),
                 family: `${args.clusterName}-talos${suffix}`.slice(0, 63),
-                description: `Talos ${args.talosVersion} ${arch}, Image Factory schematic ${cloudId}`,
+                // Image fields other than labels are fixed at creation: amd64 keeps its description too.
+                description: `Talos ${args.talosVersion}${suffix ? ` ${arch}` : ""}, Image Factory schematic ${cloudId}`,
                 rawDisk: { source: pulumi.all([diskObject.bucket, diskObject.objectName]).apply(([b, o]) => gcsObjectUrl(b, o)) },
                 // UEFI_COMPATIBLE lets instances run as Shielded VMs (vTPM, integrity monitoring).
                 guestOsFeatures: gcpGuestOsFeatures(arch),

@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { bootServiceName, bundledInventorySha256, deterministicServiceUrl } from "../components/bootService";
 import { edgeVmDomainXmlPreview } from "../components/edgeVm";
 import type { StackConfig } from "../components/model";
+import { renderEdgeVmXslt } from "../infra/edge-host/libvirt";
 import { identityFromRequest, Inventory } from "../infra/boot-server/src/inventory";
 import { parseBootSettings, withMachineIdentities } from "../infra/boot-server/src/settings";
 import { inventoryFromSites } from "../model/bootContract";
@@ -132,5 +133,40 @@ describe("deterministicServiceUrl", () => {
     it("refuses a first label Cloud Run would not serve (over 63 characters) and a project id in place of a number", () => {
         assert.throws(() => deterministicServiceUrl(bootServiceName("c".repeat(50)), "123456789012", "europe-west4"), /68 characters, over 63\); shorten cluster\.name/);
         assert.throws(() => deterministicServiceUrl("x-boot", "my-project", "europe-west4"), /is not a number/);
+    });
+});
+
+describe("renderEdgeVmXslt smbios", () => {
+    const smbios = { uuid: "5B1C2D3E-4F50-4A6B-8C7D-9E0F1A2B3C4D", serial: "k3y5er1al0nlyinhttps0000000000ab" };
+
+    it("replaces an existing identity instead of adding a second one (idempotent)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-smbios-"));
+        try {
+            const site = devStackConfig().edgeSites[0];
+            const domain = edgeVmDomainXmlPreview(site, site.machines[0]).replace("<name>", "<uuid>00000000-1111-2222-3333-444444444444</uuid>\n  <name>");
+            fs.writeFileSync(path.join(dir, "vm.xslt"), renderEdgeVmXslt({ bridgeName: site.bridge.name, smbios }));
+            fs.writeFileSync(path.join(dir, "d0.xml"), domain);
+            for (const [from, to] of [["d0.xml", "d1.xml"], ["d1.xml", "d2.xml"]]) {
+                const t = spawnSync("xsltproc", ["-o", path.join(dir, to), path.join(dir, "vm.xslt"), path.join(dir, from)], { encoding: "utf8" });
+                assert.equal(t.status, 0, t.stderr);
+            }
+            const xpath = (expr: string) => spawnSync("xmllint", ["--xpath", expr, path.join(dir, "d2.xml")], { encoding: "utf8" }).stdout.trim();
+            assert.equal(xpath("count(/domain/uuid)"), "1");
+            assert.equal(xpath("string(/domain/uuid)"), smbios.uuid.toLowerCase());
+            assert.equal(xpath("count(/domain/sysinfo)"), "1");
+            assert.equal(xpath("count(/domain/os/smbios)"), "1");
+            assert.equal(spawnSync("virt-xml-validate", [path.join(dir, "d2.xml"), "domain"], { encoding: "utf8" }).status, 0);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses identities a booting machine could not report, without quoting the serial", () => {
+        assert.throws(() => renderEdgeVmXslt({ bridgeName: "br0", smbios: { ...smbios, uuid: "00000000-0000-0000-0000-000000000000" } }), /SMBIOS uuid/);
+        assert.throws(
+            () => renderEdgeVmXslt({ bridgeName: "br0", smbios: { ...smbios, serial: "to be filled by o.e.m." } }),
+            (err: Error) => /SMBIOS serial/.test(err.message) && !err.message.includes("o.e.m."),
+        );
+        assert.throws(() => renderEdgeVmXslt({ bridgeName: "br0", smbios: { ...smbios, serial: "</entry><evil/>" } }), /SMBIOS serial/);
     });
 });

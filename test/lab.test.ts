@@ -18,7 +18,13 @@ import {
     OFFLINE_INSTALLER_IMAGE,
     parseBootServiceLine,
     RequestAddresses,
+    talosTrustedRootsArg,
+    zstdRawFrame,
 } from "../infra/lab/boot-service";
+import { checkHttpsChain, checkWrongPin, HttpsRequestSeen, negotiated } from "../infra/lab/https-checks";
+import { LAB_ROOTS_DIR } from "../infra/lab/ipxe";
+import { dnsmasqHexBytes, ipxeTrustAnchors, pemCertificates } from "../lib/ipxe/trust";
+import { parse as parseYaml } from "yaml";
 import { checkLocalReboot, checkTalosConfig, ConfigExpectations, LocalRebootObservation } from "../infra/lab/checks";
 import { DEFAULT_OPTIONS, parseLabArgs } from "../infra/lab/cli";
 import { labDnsmasqConfig } from "../infra/lab/dnsmasq";
@@ -32,8 +38,13 @@ import {
 } from "../infra/lab/events";
 import {
     chooseAccel,
+    HTTPS_PORT,
+    INVENTORY_MACHINES,
     KNOWN_MACHINE,
     LAB_GATEWAY,
+    OVMF_CODE,
+    UEFI_MACHINE,
+    WRONG_PIN_MACHINE,
     missingPackagesCommand,
     namespaceName,
     namespaceOwnerPid,
@@ -68,10 +79,11 @@ describe("lab: log parsing for the timeline", () => {
     });
 
     it("reads the helper services' JSON lines and ignores foreign JSON", () => {
-        assert.deepEqual(parseServicesLine('{"source":"ns-services","event":"ready","assetsUrl":"http://10.77.0.1:8081/assets","tailscaleApiUrl":"http://127.0.0.1:4000"}'), {
+        assert.deepEqual(parseServicesLine('{"source":"ns-services","event":"ready","assetsUrl":"http://10.77.0.1:8081/assets","tailscaleApiUrl":"http://127.0.0.1:4000","httpsUrl":"https://10.77.0.1:8443"}'), {
             kind: "services-ready",
             assetsUrl: "http://10.77.0.1:8081/assets",
             tailscaleApiUrl: "http://127.0.0.1:4000",
+            httpsUrl: "https://10.77.0.1:8443",
         });
         assert.deepEqual(parseServicesLine('{"source":"ns-services","event":"asset-served","name":"vmlinuz","status":200,"bytes":14186432,"remote":"10.77.0.10"}'), {
             kind: "asset-served",
@@ -133,6 +145,26 @@ describe("lab: log parsing for the timeline", () => {
         const other = parseBootServiceLine(`{${base.replace('"reqId":"ab"', '"reqId":"cd"')},"event":"script_issued","site":"lab"}`, addresses);
         assert.equal(other?.kind === "site-script" && other.remote, "");
         assert.equal(parseBootServiceLine("plain text"), undefined);
+        // The 401 challenge and refusals of the site credentials, and the deprecated query token.
+        assert.deepEqual(parseBootServiceLine(`{${base},${req},"event":"token_refused","site":"lab","reason":"missing"}`), { kind: "credentials-refused", reason: "missing", remote: "10.77.0.10" });
+        assert.deepEqual(parseBootServiceLine(`{${base},${req},"event":"token_in_query","site":"lab"}`), { kind: "token-in-query", remote: "10.77.0.10" });
+    });
+
+    it("reads the TLS front end's lines: requests without credential values, and refused handshakes", () => {
+        assert.deepEqual(
+            parseServicesLine('{"source":"ns-services","event":"https-request","remote":"10.77.0.10","method":"GET","path":"/v1/sites/lab/boot.ipxe","queryHasToken":false,"auth":"basic","tls":"TLSv1.2","cipher":"ECDHE-RSA-AES256-GCM-SHA384","status":200}'),
+            { kind: "https-request", remote: "10.77.0.10", method: "GET", path: "/v1/sites/lab/boot.ipxe", queryHasToken: false, auth: "basic", tls: "TLSv1.2", cipher: "ECDHE-RSA-AES256-GCM-SHA384", status: 200 },
+        );
+        assert.deepEqual(parseServicesLine('{"source":"ns-services","event":"tls-refused","remote":"10.77.0.12","reason":"ECONNRESET"}'), { kind: "tls-refused", remote: "10.77.0.12", reason: "ECONNRESET" });
+    });
+
+    it("reads Debian 13's iPXE on the console: its banner, the TFTP load, and a refused certificate wrapped at 80 columns", () => {
+        assert.deepEqual(parseSerialLine("\x1b[0;1miPXE 1.21.1+git20250501.dad20602+dfsg-1\x1b[0m -- Open Source Network Boot Firmware -- ", false), { kind: "serial-ipxe", text: "iPXE 1.21.1+git20250501.dad20602+dfsg-1 started" });
+        assert.deepEqual(parseSerialLine("tftp://10.77.0.1/undionly.kpxe... ok", false), { kind: "serial-tftp-ipxe", file: "undionly.kpxe" });
+        assert.deepEqual(parseSerialLine("  NBP filename is snponly.efi", false), { kind: "serial-tftp-ipxe", file: "snponly.efi" });
+        assert.deepEqual(parseSerialLine("https://10.77.0.1:8443/v1/sites/lab/boot.ipxe... Permission denied (https://ipxe", false), { kind: "serial-tls-refused", text: "Permission denied (https://ipxe" });
+        // The Filename line carries the credentials: it must not become an event (whose text is printed).
+        assert.equal(parseSerialLine("Filename: https://lab:s3cret@10.77.0.1:8443/v1/sites/lab/boot.ipxe", false), undefined);
     });
 
     it("reads the serial console: kernel, command line, stand-in markers; escape codes do not matter", () => {
@@ -237,18 +269,16 @@ describe("lab: inventory, settings and base config against the boot service's va
         kernelArgs: ["panic=-1"],
     };
 
-    it("produces BOOT_SETTINGS the service accepts: one site, the lab machine by MAC and UUID, assets on the lab server", () => {
+    it("produces BOOT_SETTINGS the service accepts: one site, the lab machines by MAC and UUID, assets on the lab server", () => {
         const settings = parseBootSettings(labBootSettings(input));
         assert.equal(settings.sites.length, 1);
+        assert.deepEqual(settings.sites[0]!.machines.map((m) => [m.name, m.mac, m.uuid]), INVENTORY_MACHINES.map((m) => [m.name, m.mac, m.uuid]));
         const [machine] = settings.sites[0]!.machines;
-        assert.equal(machine?.mac, KNOWN_MACHINE.mac);
-        assert.equal(machine?.uuid, KNOWN_MACHINE.uuid);
-        assert.equal(machine?.name, KNOWN_MACHINE.name);
         assert.deepEqual(machine?.labels, LAB_MACHINE_LABELS);
         assert.equal(settings.assets.amd64?.kernelUrl, "http://10.77.0.1:8081/assets/vmlinuz");
         assert.equal(settings.assets.amd64?.initramfsUrl, "http://10.77.0.1:8081/assets/initramfs.cpio.gz");
-        assert.ok(settings.publicUrl?.startsWith(`http://${LAB_GATEWAY}:`), "scripts point at the bridge address");
-        assert.equal(settings.trustedProxyHops, 0, "clients connect directly in the lab");
+        assert.equal(settings.publicUrl, `https://${LAB_GATEWAY}:${HTTPS_PORT}`, "scripts point at the TLS front end on the bridge");
+        assert.equal(settings.trustedProxyHops, 1, "behind the TLS front end, as behind Cloud Run's");
         assert.deepEqual(settings.keyBackend, { kind: "tailscale", apiBaseUrl: "http://127.0.0.1:40123", tailnet: undefined, tags: ["tag:edge"], expirySeconds: 600 });
         assert.ok(settings.kernelArgs.includes("panic=-1"));
         assert.ok(settings.unknownMachineRetrySeconds < DEFAULT_OPTIONS.unknownVmSeconds / 2, "the unknown VM must ask at least twice in the watch window");
@@ -260,7 +290,7 @@ describe("lab: inventory, settings and base config against the boot service's va
         const settings = parseBootSettings(JSON.parse(env.BOOT_SETTINGS!));
         assert.deepEqual(parseSiteTokens(env.BOOT_SITE_TOKENS, settings.sites), { lab: secrets.siteToken });
         assert.equal(env.TS_OAUTH_CLIENT_SECRET, secrets.oauthClientSecret);
-        assert.equal(env.HOST, LAB_GATEWAY);
+        assert.equal(env.HOST, "127.0.0.1", "only the TLS front end reaches the service");
         assert.ok(!env.BOOT_SETTINGS!.includes(secrets.siteToken), "no secret in BOOT_SETTINGS");
         assert.notEqual(labSecrets().siteToken, secrets.siteToken, "fresh per run");
     });
@@ -285,6 +315,64 @@ describe("lab: inventory, settings and base config against the boot service's va
         const results = checkTalosConfig(yaml, expect);
         assert.deepEqual(results.filter((r) => !r.ok), []);
         assert.ok(results.length >= 10);
+    });
+});
+
+describe("lab: the real-Talos path trusts the lab root through talos.config.early", () => {
+    it("wraps the TrustedRootsConfig in a zstd frame that zstd itself decodes", () => {
+        const data = Buffer.from("apiVersion: v1alpha1\nkind: TrustedRootsConfig\n".repeat(40));
+        const frame = zstdRawFrame(data);
+        const out = spawnSync("zstd", ["-d", "-c"], { input: frame });
+        assert.equal(out.status, 0, String(out.stderr));
+        assert.ok(Buffer.from(out.stdout).equals(data));
+        assert.throws(() => zstdRawFrame(Buffer.alloc(200 * 1024)), /more than one block/);
+    });
+
+    it("puts the root in a TrustedRootsConfig argument the service accepts as a kernel argument", () => {
+        const pem = fs.readFileSync("/usr/share/ca-certificates/mozilla/GTS_Root_R1.crt", "utf8");
+        const arg = talosTrustedRootsArg(pem);
+        const m = /^talos\.config\.early=([A-Za-z0-9+/=]+)$/.exec(arg);
+        assert.ok(m, arg.slice(0, 40));
+        const out = spawnSync("zstd", ["-d", "-c"], { input: Buffer.from(m[1]!, "base64") });
+        const doc = parseYaml(Buffer.from(out.stdout).toString()) as Record<string, string>;
+        assert.equal(doc.kind, "TrustedRootsConfig");
+        assert.equal(doc.certificates, pem.trim() + "\n");
+        // The boot service validates kernel arguments: it must accept this one.
+        const settings = parseBootSettings(labBootSettings({ assetsUrl: "http://10.77.0.1:8081/assets", kernelName: "k", initramfsName: "i", tailscaleApiUrl: "http://127.0.0.1:1", installerImage: OFFLINE_INSTALLER_IMAGE, kernelArgs: [arg] }));
+        assert.ok(settings.kernelArgs.includes(arg));
+    });
+});
+
+describe("lab: HTTPS chain checks", () => {
+    const req = (path: string, status: number, auth: string, extra: Partial<HttpsRequestSeen> = {}): HttpsRequestSeen => ({ path, status, auth, queryHasToken: false, tls: "TLSv1.2", cipher: "ECDHE-RSA-AES256-GCM-SHA384", ...extra });
+    const good = [
+        req("/v1/sites/lab/boot.ipxe", 401, "none"),
+        req("/v1/sites/lab/boot.ipxe", 200, "basic"),
+        req("/v1/sites/lab/machine.ipxe", 401, "none"),
+        req("/v1/sites/lab/machine.ipxe", 200, "basic"),
+        req("/v1/config/[ticket]", 200, "none", { cipher: "ECDHE-RSA-AES128-GCM-SHA256" }),
+    ];
+
+    it("passes the chain iPXE and the stand-in walk, and names what they negotiated", () => {
+        assert.deepEqual(checkHttpsChain("BIOS", "lab", good, 0).filter((c) => !c.ok), []);
+        assert.equal(negotiated(good), "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384");
+    });
+
+    it("fails a site script served without the challenge, a token in a query, a request below TLS 1.2, a missing config fetch", () => {
+        const failed = (rs: HttpsRequestSeen[], warnings = 0) => checkHttpsChain("UEFI", "lab", rs, warnings).filter((c) => !c.ok).map((c) => c.name);
+        assert.deepEqual(failed([good[1]!, ...good.slice(2)]), ["UEFI: site script over HTTPS: 401 challenge, then served for Basic credentials"]);
+        assert.deepEqual(failed(good.map((r, i) => (i === 1 ? { ...r, queryHasToken: true } : r))), ["UEFI: the site token only as credentials, never in a query string"]);
+        assert.deepEqual(failed(good, 1), ["UEFI: the site token only as credentials, never in a query string"]);
+        assert.deepEqual(failed(good.map((r, i) => (i === 4 ? { ...r, tls: "TLSv1.1" } : r))), ["UEFI: every request over TLS 1.2"]);
+        assert.deepEqual(failed(good.slice(0, 4)), ["UEFI: talos.config fetched over HTTPS"]);
+        assert.deepEqual(failed(good.map((r, i) => (i === 3 ? { ...r, auth: "none" } : r))), ["UEFI: machine script over HTTPS with the same credentials"]);
+    });
+
+    it("passes the wrong-pin VM only when it refused and nothing reached the service", () => {
+        const refused = { consoleRefusal: "Permission denied (https://ipxe.org/0216eb3c)", handshakesAborted: 1, requests: 0, issued: [] };
+        assert.deepEqual(checkWrongPin("lab-edge-03", refused).filter((c) => !c.ok), []);
+        assert.equal(checkWrongPin("lab-edge-03", { ...refused, consoleRefusal: undefined }).filter((c) => !c.ok).length, 1);
+        assert.equal(checkWrongPin("lab-edge-03", { ...refused, requests: 2, issued: ["site-script"] }).filter((c) => !c.ok).length, 1);
     });
 });
 
@@ -385,6 +473,16 @@ describe("lab: the stand-in initramfs", () => {
 });
 
 describe("lab: command lines", () => {
+    it("QEMU boots UEFI from OVMF's own PXE (no NIC ROM) with its own writable variables", () => {
+        const args = qemuArgs({ name: "vm3", mac: UEFI_MACHINE.mac, uuid: UEFI_MACHINE.uuid, tap: "tap3", memoryMiB: 512, accel: "tcg", firmware: "uefi", ovmfVars: "/tmp/w/vars.fd" });
+        const joined = args.join(" ");
+        assert.ok(joined.includes(`-drive if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`));
+        assert.ok(joined.includes("-drive if=pflash,format=raw,file=/tmp/w/vars.fd"));
+        assert.ok(joined.includes(`virtio-net-pci,netdev=n0,mac=${UEFI_MACHINE.mac},romfile=`), "the firmware's PXE, not an iPXE ROM, loads the site's snponly.efi");
+        assert.equal(args[args.indexOf("-machine") + 1], "q35");
+        assert.throws(() => qemuArgs({ name: "v", mac: UEFI_MACHINE.mac, uuid: UEFI_MACHINE.uuid, tap: "t", memoryMiB: 512, accel: "tcg", firmware: "uefi" }), /needs its own copy/);
+    });
+
     it("QEMU boots BIOS iPXE from the network with the inventory identity and exits instead of rebooting", () => {
         const args = qemuArgs({ name: "vm1", mac: KNOWN_MACHINE.mac, uuid: KNOWN_MACHINE.uuid, tap: "tap1", memoryMiB: 512, accel: "tcg" });
         const after = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
@@ -394,7 +492,7 @@ describe("lab: command lines", () => {
         assert.match(after("-machine") ?? "", /graphics=off/, "SeaBIOS copies iPXE's text console to serial only with graphics=off");
         assert.ok(args.includes("-no-reboot"));
         assert.match(after("-device") ?? "", new RegExp(`mac=${KNOWN_MACHINE.mac}`));
-        assert.doesNotMatch(after("-device") ?? "", /romfile=/, "the NIC ROM is the iPXE under test");
+        assert.doesNotMatch(after("-device") ?? "", /romfile=/, "the NIC ROM's iPXE loads the site's undionly.kpxe");
         assert.match(after("-netdev") ?? "", /^tap,.*ifname=tap1,script=no,downscript=no/);
     });
 
@@ -437,23 +535,46 @@ describe("lab: command lines", () => {
         assert.throws(() => parseLabArgs(["--timeout", "soon"]), /--timeout needs a positive number/);
         assert.throws(() => parseLabArgs(["--assets", "iso"]), /--assets must be one of auto, talos, standin/);
         assert.throws(() => parseLabArgs(["--frobnicate"]), /unknown option "--frobnicate"/);
+        assert.equal(parseLabArgs(["--ipxe", "/tmp/ipxe-out"]).ipxeDir, "/tmp/ipxe-out");
+        assert.throws(() => parseLabArgs(["--ipxe"]), /--ipxe needs the directory of a custom build/);
     });
 });
 
 describe("lab: dnsmasq config from the edge site renderer", () => {
-    it("has the static lease for the lab machine, hands iPXE the site URL with its token, and sends RAs", () => {
+    const pem = (name: string) => pemCertificates(fs.readFileSync(`/usr/share/ca-certificates/mozilla/${name}.crt`, "utf8"));
+    const anchors = ipxeTrustAnchors("lab", pem("GTS_Root_R1"));
+    const wrongAnchors = ipxeTrustAnchors("other", pem("ISRG_Root_X1"));
+
+    it("renders what a site renders: static leases, the HTTPS URL with the token as credentials, the pin, the roots, the user class", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-test-"));
         try {
             const token = labSecrets().siteToken;
-            const { text, args } = labDnsmasqConfig({ workDir: dir, siteToken: token });
-            assert.match(text, /52:54:00:00:02:01,10\.77\.0\.10/);
-            assert.ok(text.includes(`http://10.77.0.1:8080/v1/sites/lab/boot.ipxe?token=${token}`));
+            const { text, args, bootUrl } = labDnsmasqConfig({ workDir: dir, siteToken: token, anchors, wrongAnchors, ipxe: { kind: "debian", tftpNames: { bios: "undionly.kpxe", efi: "snponly.efi" }, description: "" } });
+            const lines = text.split("\n");
+            for (const m of [KNOWN_MACHINE, UEFI_MACHINE, WRONG_PIN_MACHINE]) assert.ok(lines.includes(`dhcp-host=${m.mac},${m.ip},${m.name},infinite`), m.name);
+            assert.equal(bootUrl, `https://lab:${token}@10.77.0.1:${HTTPS_PORT}/v1/sites/lab/boot.ipxe`);
+            assert.ok(lines.includes(`dhcp-boot=tag:talos-ipxe,${bootUrl}`));
+            assert.ok(!text.includes("token="), "no token in a query string");
+            assert.ok(lines.includes(`dhcp-option-force=encap:175,90,${dnsmasqHexBytes(anchors.fingerprints)}`));
+            assert.ok(lines.includes(`dhcp-option-force=encap:175,93,tftp://10.77.0.1/${LAB_ROOTS_DIR}`));
+            assert.ok(lines.includes("dhcp-option-force=77,talos-cloud-edge"));
+            assert.ok(lines.includes("dhcp-boot=tag:!talos-ipxe,tag:efi-x86_64,snponly.efi,,10.77.0.1"));
+            // Lab only: the wrong-pin VM's answers pin another root.
+            assert.ok(lines.includes(`dhcp-mac=set:lab-wrong-pin,${WRONG_PIN_MACHINE.mac}`));
+            assert.ok(lines.includes(`dhcp-option-force=tag:lab-wrong-pin,encap:175,90,${dnsmasqHexBytes(wrongAnchors.fingerprints)}`));
             assert.match(text, /enable-ra/);
             assert.match(text, /interface=br-lab/);
             assert.ok(args.includes("--keep-in-foreground"));
-            assert.ok(fs.existsSync(path.join(dir, "tftp", "undionly.kpxe")) || !fs.existsSync("/usr/lib/ipxe/undionly.kpxe"));
             // Not YAML, but every line must be a dnsmasq option or comment: catches a stray template fragment.
-            for (const line of text.split("\n")) assert.match(line, /^(|#.*|[a-z0-9-]+(=.*)?)$/, line);
+            for (const line of lines) assert.match(line, /^(|#.*|[a-z0-9-]+(=.*)?)$/, line);
+            fs.writeFileSync(path.join(dir, "dnsmasq.conf"), text);
+            const check = spawnSync("dnsmasq", ["--test", `--conf-file=${path.join(dir, "dnsmasq.conf")}`], { encoding: "utf8" });
+            assert.equal(check.status, 0, check.stderr);
+
+            // A custom build announces its user class itself.
+            const custom = labDnsmasqConfig({ workDir: dir, siteToken: token, anchors, wrongAnchors, ipxe: { kind: "custom", tftpNames: { bios: "undionly.kpxe", efi: "ipxe.efi" }, description: "" } });
+            assert.ok(!custom.text.includes("dhcp-option-force=77,"));
+            assert.ok(custom.text.includes("dhcp-boot=tag:!talos-ipxe,tag:efi-x86_64,ipxe.efi,,10.77.0.1"));
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }

@@ -81,6 +81,11 @@ export function fakeTailnetIp(hostname: string): string {
 
 type StateFn = (name: string, inputs: Record<string, any>) => Record<string, any>;
 
+/** The key id the mock Headscale key resource `name` gets (a test registers nodes in the fake Headscale with it). */
+export function mockHeadscaleKeyId(name: string): string {
+    return String(parseInt(sha256(name).slice(0, 8), 16));
+}
+
 /** A real client certificate (base64 of PEM, as the Talos provider returns it) from test/fixtures/day-two. */
 export function fixtureCertificate(name: "talos-admin" | "kubernetes-admin"): string {
     return fs.readFileSync(path.join(__dirname, "fixtures", "day-two", `${name}.crt`)).toString("base64");
@@ -182,14 +187,31 @@ export const computedOutputs: Record<string, StateFn> = {
         return { result: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`.toUpperCase() };
     },
     "command:remote:Command": () => ({ stdout: "", stderr: "" }),
+    // Dynamic resources of this program (their providers are tested against local fakes).
+    "pulumi-nodejs:dynamic/talos-cloud-edge:HeadscalePreAuthKey": (name) => ({
+        keyId: mockHeadscaleKeyId(name),
+        key: `hskey-auth-mock-${sha256(name).slice(0, 24)}`,
+        expiration: "2026-11-21T12:00:00Z",
+    }),
+    "pulumi-nodejs:dynamic/talos-cloud-edge:ProxmoxIsoFile": (_n, inputs) => ({
+        fileId: `${inputs.datastore}:iso/${inputs.fileName}`,
+        sha256: sha256(String(inputs.contentBase64 ?? "")),
+        size: Buffer.from(String(inputs.contentBase64 ?? ""), "base64").length,
+    }),
+    "pulumi-nodejs:dynamic/talos-cloud-edge:OciObjectFromUrl": (_n, inputs) => ({ size: 123456789, sha256: sha256(String(inputs.sourceUrl)) }),
+    "oci:ObjectStorage/preauthrequest:Preauthrequest": (name, inputs) => ({
+        accessUri: `/p/${sha256(name).slice(0, 32)}/n/${inputs.namespace}/b/${inputs.bucket}/o/${String(inputs.objectName).split("/").map(encodeURIComponent).join("/")}`,
+    }),
+    "oci:Core/instance:Instance": (name) => ({ privateIp: fakePrivateIp(`oci-${name}`).replace(/^10\.1\./, "10.0."), publicIp: "", state: "RUNNING" }),
     "command:local:Command": () => ({ stdout: "", stderr: "" }),
 };
 
 /** Builds Image Factory URLs exactly as talos_image_factory_urls does (locally, no HTTP). */
 export function factoryUrls(schematicId: string, talosVersion: string, platform: string, arch: string) {
     const base = `https://factory.talos.dev/image/${schematicId}/${talosVersion}`;
-    const suffix: Record<string, string> = { gcp: "raw.tar.gz", metal: "raw.zst", nocloud: "raw.xz", aws: "raw.xz" };
-    const isCloudDiskOnly = platform === "gcp";
+    // Talos pkg/machinery/platforms: each platform's DiskImageSuffix (oracle: qcow2).
+    const suffix: Record<string, string> = { gcp: "raw.tar.gz", metal: "raw.zst", nocloud: "raw.xz", aws: "raw.xz", oracle: "qcow2" };
+    const isCloudDiskOnly = platform === "gcp" || platform === "oracle";
     const u = {
         diskImage: `${base}/${platform}-${arch}.${suffix[platform] ?? "raw.xz"}`,
         diskImageSecureboot: isCloudDiskOnly ? "" : `${base}/${platform}-${arch}-secureboot.${suffix[platform] ?? "raw.xz"}`,
@@ -256,6 +278,7 @@ export const invokeResults: Record<string, InvokeFn> = {
     }),
     "gcp:organizations/getProject:getProject": (inputs) => ({ ...inputs, number: "123456789", projectId: inputs.projectId ?? "my-project" }),
     "gcp:organizations/getClientConfig:getClientConfig": () => ({ project: "my-project", region: "europe-west4", accessToken: "token" }),
+    "oci:ObjectStorage/getNamespace:getNamespace": (inputs) => ({ ...inputs, id: "namespace", namespace: "axmocknamespace" }),
 };
 
 export const mocks: pulumi.runtime.Mocks = {
@@ -275,6 +298,11 @@ export const mocks: pulumi.runtime.Mocks = {
         let id = `${args.name}-id`;
         if (args.type === "talos:imageFactory/schematic:Schematic") {
             id = sha256(String(inputs.schematic ?? ""));
+        } else if (args.type === "proxmoxve:download/fileLegacy:FileLegacy") {
+            // The provider's id is the volume id a VM disk imports from.
+            id = `${inputs.datastoreId}:${inputs.contentType}/${inputs.fileName}`;
+        } else if (args.type.startsWith("oci:")) {
+            id = `ocid1.${args.type.split("/")[1].split(":")[0].toLowerCase()}.oc1.iad.${sha256(args.name).slice(0, 40)}`;
         }
         return { id, state: { ...args.inputs, ...computed } };
     },

@@ -25,9 +25,9 @@ export interface LabOptions {
 export const DEFAULT_OPTIONS: LabOptions = {
     help: false,
     keep: false,
-    timeoutSeconds: 240,
+    timeoutSeconds: 270,
     secondVm: true,
-    unknownVmSeconds: 20,
+    unknownVmSeconds: 30,
     assets: "auto",
     verbose: false,
     talosVersion: "v1.12.4",

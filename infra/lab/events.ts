@@ -131,8 +131,9 @@ export function parseSerialLine(line: string, inConfig: boolean): LabEvent | und
     const banner = /^iPXE (\S+) -- Open Source Network Boot Firmware/.exec(clean.trim());
     if (banner) return { kind: "serial-ipxe", text: `iPXE ${banner[1]} started` };
     if (/Operation not supported/.test(clean)) return { kind: "serial-ipxe", text: clean.trim() };
-    // Only the error: the URL before it may carry credentials on some iPXE versions.
-    const denied = /(Permission denied \(https?:\/\/ipxe\.org\/[0-9a-f]+\))/.exec(clean);
+    // Only the error (the URL before it may carry credentials on some iPXE versions); iPXE wraps
+    // at 80 columns, so the error code may continue on the next line.
+    const denied = /(Permission denied \(https?:\/\/[^\s)]*\)?)/.exec(clean);
     if (denied) return { kind: "serial-tls-refused", text: denied[1]! };
     const nbp = /NBP filename is (\S+)/.exec(clean) ?? /tftp:\/\/[0-9.]+\/([A-Za-z0-9._-]+)\.\.\. ok/.exec(clean);
     if (nbp) return { kind: "serial-tftp-ipxe", file: nbp[1]! };

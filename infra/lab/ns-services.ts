@@ -18,6 +18,7 @@ import Fastify from "fastify";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
+import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { startFakeTailscaleApi } from "../../testing/fakes/tailscale-api";
 
@@ -94,8 +95,13 @@ function startTlsFrontEnd(tls: NsServicesConfig["tls"]): Promise<https.Server> {
         },
     );
     // A client that refuses our certificate aborts the handshake: no request reaches the service.
-    server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-        emit({ event: "tls-refused", remote: socket.remoteAddress?.replace(/^::ffff:/, "") ?? "", reason: err.code ?? err.message });
+    // By then the socket has no address any more: keep each connection's from when it opened
+    // (the TLS socket's `_parent` is the accepted connection; Node has no public link).
+    const addresses = new WeakMap<object, string>();
+    server.on("connection", (raw: Socket) => addresses.set(raw, raw.remoteAddress?.replace(/^::ffff:/, "") ?? ""));
+    server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket & { _parent?: Socket }) => {
+        const remote = (socket._parent && addresses.get(socket._parent)) ?? "";
+        emit({ event: "tls-refused", remote, reason: err.code ?? err.message });
     });
     return new Promise((resolve, reject) => {
         server.once("error", reject);

@@ -11,6 +11,10 @@
  *   errors `{code, message, details}`.
  * - Headscale docs "API" (docs/ref/api.md): REST under `/api/v1`, `Authorization: Bearer <api key>`
  *   from `headscale apikeys create`.
+ * - `ListNodes` (`GET /api/v1/node`, `node.proto` `Node{id, machineKey, nodeKey, discoKey, ipAddresses,
+ *   name, user, lastSeen, expiry, preAuthKey, createdAt, registerMethod, givenName, online, ...}`);
+ *   nodes appear when a test calls `registerNode` (a node booting with its key), addresses from
+ *   Headscale's default prefixes 100.64.0.0/10 and fd7a:115c:a1e0::/48.
  * Also in /work/shared/notes/boot-chain.md §6.
  */
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -44,7 +48,21 @@ export interface FakeMintedHeadscaleKey {
     aclTags: string[];
 }
 
-export type FakeHeadscaleEndpoint = "preauthkey";
+export type FakeHeadscaleEndpoint = "preauthkey" | "node";
+
+/** A registered node, as `ListNodes` reports it. */
+export interface FakeHeadscaleNode {
+    id: string;
+    name: string;
+    givenName: string;
+    ipAddresses: string[];
+    user: FakeHeadscaleUser | null;
+    preAuthKey: FakeMintedHeadscaleKey | null;
+    registerMethod: string;
+    online: boolean;
+    lastSeen: string;
+    createdAt: string;
+}
 
 export interface FakeHeadscaleApi {
     /** Base URL, e.g. `http://127.0.0.1:40123` (the `url` setting and `--login-server`). */
@@ -56,6 +74,13 @@ export interface FakeHeadscaleApi {
     stallNext(endpoint: FakeHeadscaleEndpoint, ms: number, times?: number): void;
     /** Marks a minted single-use key used; false if unknown, used already or expired. */
     consumeKey(key: string): boolean;
+    /** Nodes registered so far. */
+    nodes: FakeHeadscaleNode[];
+    /**
+     * A node registers, as tailscaled does at first boot: with a minted key (`key`, spent here),
+     * or with a key the test names by id only (`preAuthKeyId`, for keys minted outside this fake).
+     */
+    registerNode(opts: { hostname: string; key?: string; preAuthKeyId?: string }): FakeHeadscaleNode;
 }
 
 /** grpc-gateway status codes used here (google.golang.org/grpc/codes). */
@@ -86,6 +111,7 @@ export async function startFakeHeadscaleApi(opts: FakeHeadscaleApiOptions): Prom
     const script = new Script<FakeHeadscaleEndpoint>();
     let nextId = 1;
 
+    const nodes: FakeHeadscaleNode[] = [];
     const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
     app.removeContentTypeParser("application/json");
     app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => done(null, body));
@@ -154,6 +180,68 @@ export async function startFakeHeadscaleApi(opts: FakeHeadscaleApiOptions): Prom
         return reply.send({ preAuthKey: minted });
     });
 
+    app.get("/api/v1/node", async (req, reply) => {
+        if (await script.apply("node", reply)) return reply;
+        if (headerValue(req, "authorization") !== `Bearer ${opts.apiKey}`) {
+            return grpcError(reply, 401, UNAUTHENTICATED, "Unauthorized");
+        }
+        const userName = (req.query as Record<string, string | undefined>).user;
+        const listed = userName ? nodes.filter((n) => n.user?.name === userName) : nodes;
+        return reply.send({
+            nodes: listed.map((n) => ({
+                id: n.id,
+                machineKey: `mkey:${n.id.padStart(64, "0")}`,
+                nodeKey: `nodekey:${n.id.padStart(64, "0")}`,
+                discoKey: `discokey:${n.id.padStart(64, "0")}`,
+                ipAddresses: [...n.ipAddresses],
+                name: n.name,
+                user: n.user,
+                lastSeen: n.lastSeen,
+                expiry: null,
+                preAuthKey: n.preAuthKey,
+                createdAt: n.createdAt,
+                registerMethod: n.registerMethod,
+                givenName: n.givenName,
+                online: n.online,
+                approvedRoutes: [],
+                availableRoutes: [],
+                subnetRoutes: [],
+                tags: n.preAuthKey?.aclTags ?? [],
+            })),
+        });
+    });
+
+    const registerNode = (o: { hostname: string; key?: string; preAuthKeyId?: string }): FakeHeadscaleNode => {
+        let preAuthKey: FakeMintedHeadscaleKey | null = null;
+        if (o.key !== undefined) {
+            const found = mintedKeys.find((k) => k.key === o.key);
+            if (!found || (found.used && !found.reusable) || Date.parse(found.expiration) <= now().getTime()) {
+                throw new Error(`fake Headscale: key for ${o.hostname} is unknown, spent or expired`);
+            }
+            found.used = true;
+            preAuthKey = found;
+        } else if (o.preAuthKeyId !== undefined) {
+            preAuthKey = { id: o.preAuthKeyId, key: "", user: null, reusable: false, ephemeral: false, used: true, expiration: "", createdAt: now().toISOString(), aclTags: [] };
+        }
+        const n = nodes.length + 1;
+        // Headscale gives a taken name a random suffix; the first node keeps it.
+        const taken = nodes.some((x) => x.givenName === o.hostname);
+        const node: FakeHeadscaleNode = {
+            id: String(n),
+            name: o.hostname,
+            givenName: taken ? `${o.hostname}-${randomBytes(4).toString("hex")}` : o.hostname,
+            ipAddresses: [`100.64.${Math.floor(n / 250)}.${(n % 250) + 1}`, `fd7a:115c:a1e0::${n.toString(16)}`],
+            user: preAuthKey?.user ?? null,
+            preAuthKey,
+            registerMethod: "REGISTER_METHOD_AUTH_KEY",
+            online: true,
+            lastSeen: now().toISOString(),
+            createdAt: now().toISOString(),
+        };
+        nodes.push(node);
+        return node;
+    };
+
     const address = await app.listen({ host: "127.0.0.1", port: 0 });
     return {
         url: address,
@@ -165,6 +253,8 @@ export async function startFakeHeadscaleApi(opts: FakeHeadscaleApiOptions): Prom
         requests,
         failNext: (endpoint, failure) => script.fail(endpoint, failure),
         stallNext: (endpoint, ms, times) => script.stall(endpoint, ms, times),
+        nodes,
+        registerNode,
         consumeKey: (key) => {
             const found = mintedKeys.find((k) => k.key === key);
             if (!found || (found.used && !found.reusable) || Date.parse(found.expiration) <= now().getTime()) return false;

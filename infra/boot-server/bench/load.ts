@@ -73,6 +73,11 @@ export async function measure(target: string, opts: autocannon.AutocannonOptions
         non2xx: result.non2xx,
         errors: result.errors,
     };
-    log(`  ${target}: done, ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}`);
+    // Which statuses the non-2xx answers were, so that a refusal is told from an overload.
+    const statuses = Object.entries((result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {})
+        .filter(([code]) => !code.startsWith("2"))
+        .map(([code, s]) => `${code}×${s.count}`);
+    const refused = statuses.length > 0 ? ` (${statuses.join(", ")})` : "";
+    log(`  ${target}: done, ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}${refused}, errors ${row.errors}`);
     return row;
 }

@@ -14,18 +14,28 @@ Options:
   --latency-requests <n>    config fetches over ONE connection, to show unloaded latency
                             (10..10000, default 500)
   --only <targets>          comma-separated subset of the targets below (default: all)
+  --store <kind>            the service's store: pglite (embedded, in memory; default) or
+                            postgres (what production runs: a fresh schema per run in
+                            --database-url, dropped at the end)
+  --database-url <url>      PostgreSQL for --store postgres (default $BENCH_DATABASE_URL, else
+                            postgres://talos_boot:talos_boot@127.0.0.1:5432/talos_boot_test)
+  --pool-size <n>           PostgreSQL connections of the service (1..100, default 10, as in production)
+  --cold-starts <n>         cold-start rounds (1..20, default 3)
   --cpu-prof <dir>          write a V8 CPU profile of the boot service process (node --cpu-prof)
                             into <dir> when it exits; open it in Chrome DevTools or summarise it
                             with bench/profile-summary.ts
   -h, --help                this text
 
 Targets, in order:
+  cold-start       spawn to first answer: a bare Node.js HTTP server vs. the production bundle
+                   (build.ts, \`node server.js\`, the --store chosen) until /healthz answers 200,
+                   interleaved, --cold-starts rounds
   nginx-static     nginx (worker_processes auto) serving a file the size of a machine script
   node-hello       a minimal Fastify app (own process, the service's logging setup) answering a
                    fixed body of the same size: the ceiling for any Node.js endpoint here
   site-script      GET /v1/sites/<site>/boot.ipxe (read only: token check + render)
-  machine-script   GET /v1/sites/<site>/machine.ipxe for a known machine not yet enrolled
-                   (issues a ticket: a write)
+  machine-script   GET /v1/sites/<site>/machine.ipxe for known machines not yet enrolled, one
+                   after another (issues a ticket: a write)
   machine-enrolled the same for a machine that already got its config (local-boot answer, no write)
   config           GET /v1/config/<ticket> with a fresh pre-issued ticket per request
                    (consume + key from the static backend + render + enrollment record)
@@ -34,10 +44,18 @@ Targets, in order:
 Needs nginx on PATH or at /usr/sbin/nginx (apt-get install nginx; listed in scripts/apt-packages.txt).
 Prints progress while running and a markdown table at the end.`;
 
-export const TARGETS = ["nginx-static", "node-hello", "site-script", "machine-script", "machine-enrolled", "config", "config-1conn"] as const;
+export const TARGETS = ["cold-start", "nginx-static", "node-hello", "site-script", "machine-script", "machine-enrolled", "config", "config-1conn"] as const;
 export type Target = (typeof TARGETS)[number];
 
+export type StoreKind = "pglite" | "postgres";
+export const DEFAULT_DATABASE_URL = "postgres://talos_boot:talos_boot@127.0.0.1:5432/talos_boot_test";
+
 export interface Options {
+    store: StoreKind;
+    /** PostgreSQL URL for `store: "postgres"` (secret-free local default). */
+    databaseUrl: string;
+    poolSize: number;
+    coldStarts: number;
     duration: number;
     connections: number;
     configRequests: number;
@@ -70,6 +88,10 @@ export function parseOptions(argv: string[]): Options | "help" {
                 "latency-requests": { type: "string" },
                 "cpu-prof": { type: "string" },
                 only: { type: "string" },
+                store: { type: "string" },
+                "database-url": { type: "string" },
+                "pool-size": { type: "string" },
+                "cold-starts": { type: "string" },
                 help: { type: "boolean", short: "h" },
             },
             allowPositionals: false,
@@ -88,8 +110,16 @@ export function parseOptions(argv: string[]): Options | "help" {
         }
         targets = new Set(wanted as Target[]);
     }
+    const store = parsed.values.store ?? "pglite";
+    if (store !== "pglite" && store !== "postgres") {
+        throw new UsageError(`--store must be pglite or postgres (got ${JSON.stringify(store)})`);
+    }
     return {
         targets,
+        store,
+        databaseUrl: parsed.values["database-url"] ?? process.env.BENCH_DATABASE_URL ?? DEFAULT_DATABASE_URL,
+        poolSize: intOption(parsed.values["pool-size"], "pool-size", 1, 100, 10),
+        coldStarts: intOption(parsed.values["cold-starts"], "cold-starts", 1, 20, 3),
         duration: intOption(parsed.values.duration, "duration", 1, 120, 10),
         connections: intOption(parsed.values.connections, "connections", 1, 1000, 100),
         configRequests: intOption(parsed.values["config-requests"], "config-requests", 100, 100_000, 5_000),

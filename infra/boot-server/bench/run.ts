@@ -5,7 +5,7 @@
  * autocannon on this machine. Not a test: it asserts nothing, it measures and reports.
  *
  *   npm run bench:boot -- [--duration 10] [--connections 100] [--config-requests 5000] [--latency-requests 500]
- *                         [--only <targets>] [--cpu-prof <dir>]
+ *                         [--only <targets>] [--cpu-prof <dir>] [--store pglite|postgres] [--cold-starts 3]
  *
  * Everything binds 127.0.0.1 and lives in a temporary directory; nginx and the service are
  * stopped, in reverse order of starting, on success, on error and on Ctrl-C/SIGTERM
@@ -19,8 +19,9 @@ import { Teardown } from "../../process/processes";
 import { benchInventory, ENROLLED_MACHINE, machinePath, MACHINES_PER_SITE, SCRIPT_MACHINE, siteAuthHeaders } from "./inventory";
 import { measure, preIssueTickets } from "./load";
 import { Options, parseOptions, Target, USAGE, UsageError } from "./options";
-import { machineDescription, markdownTable, Row, verdicts } from "./report";
-import { nginxVersion, startBootService, startHello, startNginx } from "./servers";
+import { ColdStartRound, measureColdStarts } from "./cold-start";
+import { coldStartReport, machineDescription, markdownTable, Row, verdicts } from "./report";
+import { freshSchema, nginxVersion, ServiceStore, startBootService, startHello, startNginx, writeServiceFiles } from "./servers";
 
 const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
@@ -51,20 +52,32 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     if (os.loadavg()[0] > os.cpus().length / 2) {
         log(`  note: the machine is busy (1-minute load ${os.loadavg()[0].toFixed(2)}); numbers will be lower and noisier than on an idle machine`);
     }
-    log(`options: duration ${o.duration} s, connections ${o.connections}, config requests ${o.configRequests}, latency requests ${o.latencyRequests}`);
+    log(`options: duration ${o.duration} s, connections ${o.connections}, config requests ${o.configRequests}, latency requests ${o.latencyRequests}, store ${o.store}`);
 
     const dir = teardown.tempDir("boot-bench-");
 
     // Spare tickets: autocannon may prepare a request or two beyond `amount` per connection.
     const spare = 2 * o.connections + 2;
     const ticketCount = o.configRequests + o.latencyRequests + spare;
-    log(`> starting the boot service (inventory: ${ticketCount + 2} machines in ${Math.ceil(ticketCount / MACHINES_PER_SITE)} sites, static keys, in-memory PGlite)`);
     const inv = benchInventory(ticketCount);
+    const files = writeServiceFiles(dir, inv);
+    let store: ServiceStore = { kind: "pglite" };
+    if (o.store === "postgres") {
+        const schema = await freshSchema(teardown, o.databaseUrl);
+        store = { kind: "postgres", url: o.databaseUrl, schema, poolSize: o.poolSize };
+        log(`  PostgreSQL at ${new URL(o.databaseUrl).host}, fresh schema ${schema} (dropped at the end), pool of ${o.poolSize}`);
+    }
+    const storeName = store.kind === "postgres" ? `PostgreSQL (pool ${store.poolSize})` : "in-memory PGlite";
+    let coldStarts: ColdStartRound[] | undefined;
+    if (o.targets.has("cold-start")) {
+        coldStarts = await measureColdStarts(teardown, dir, inv, files, store, o.coldStarts);
+    }
+    log(`> starting the boot service (inventory: ${ticketCount + 2} machines in ${Math.ceil(ticketCount / MACHINES_PER_SITE)} sites, static keys, ${storeName})`);
     if (o.cpuProfDir !== undefined) {
         fs.mkdirSync(o.cpuProfDir, { recursive: true });
         log(`  CPU profile of the boot service goes to ${o.cpuProfDir} when it stops (numbers are lower while profiling)`);
     }
-    const svc = await startBootService(teardown, dir, inv, o.cpuProfDir);
+    const svc = await startBootService(teardown, dir, inv, files, store, o.cpuProfDir);
     const base = `http://127.0.0.1:${svc.port}`;
     log(`  boot service on ${base}`);
 
@@ -112,7 +125,17 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
         );
     }
     if (want("machine-script")) {
-        rows.push(await measure("machine-script", { url: base + scriptPath, headers, connections: o.connections, duration: o.duration }, signal));
+        // One known machine after another, as when a site boots: asking for one machine's ticket
+        // over and over would measure the per-machine ticket limit and the row lock on its tickets.
+        let nextMachine = 0;
+        const machineRequest: autocannon.AutocannonRequest = {
+            method: "GET",
+            setupRequest: (req) => {
+                const m = inv.ticketMachines[nextMachine++ % inv.ticketMachines.length];
+                return { ...req, path: machinePath(m.site, m), headers: siteAuthHeaders(m.site, inv.siteTokens[m.site]) };
+            },
+        };
+        rows.push(await measure("machine-script", { url: base, connections: o.connections, duration: o.duration, requests: [machineRequest] }, signal));
     }
     if (want("machine-enrolled")) {
         rows.push(await measure("machine-enrolled", { url: base + enrolledPath, headers, connections: o.connections, duration: o.duration }, signal));
@@ -149,6 +172,12 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     log("");
     log(`Machine: ${machineDescription(nginx)}`);
     log("");
+    log(`Store: ${storeName}`);
+    log("");
+    if (coldStarts) {
+        for (const line of coldStartReport(coldStarts, storeName)) log(line);
+        log("");
+    }
     log(markdownTable(rows));
     log("");
     for (const line of verdicts(rows)) log(line);

@@ -1,21 +1,24 @@
 /**
  * The boot service as the benchmark runs it: its own process (so the load generator does not
- * share its event loop), loaded through the real settings path, embedded in-memory PGlite,
- * the static key backend, listening on 127.0.0.1 on a free port. Started by bench/run.ts over
+ * share its event loop), loaded through the real settings path, with embedded in-memory PGlite
+ * or PostgreSQL (a schema of its own, as production runs it), the static key backend, listening on 127.0.0.1 on a free port. Started by bench/run.ts over
  * an IPC channel; exits when the parent goes away.
  *
- * One deliberate deviation from production: the per-address rate limit is raised out of reach,
- * because all benchmark traffic comes from 127.0.0.1. The limiter still runs on every request.
+ * Two deliberate deviations from production: the per-address rate limit is raised out of reach,
+ * because all benchmark traffic comes from 127.0.0.1, and the per-machine ticket interval is cut
+ * to 1 µs, because the machine-script target asks for one machine's ticket over and over. Both
+ * limiters still run on every request.
  *
  * Usage (by run.ts only): node -r ts-node/register/transpile-only server-child.ts <input.json>
- *   input.json: {settingsFile, baseConfigFile, siteTokens: {...}, staticKeys: {...}, logFile}
+ *   input.json: {settingsFile, baseConfigFile, siteTokens: {...}, staticKeys: {...}, logFile,
+ *                store: {kind: "pglite"} | {kind: "postgres", url, schema, poolSize}}
  */
 import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import { buildApp } from "../src/app";
 import { createKeyMinter } from "../src/keys";
 import { loadBootEnvironment } from "../src/settings";
-import { createPgliteStore } from "../src/store";
+import { createStore } from "../src/store";
 
 interface ChildInput {
     settingsFile: string;
@@ -23,6 +26,7 @@ interface ChildInput {
     siteTokens: Record<string, string>;
     staticKeys: Record<string, string>;
     logFile: string;
+    store: { kind: "pglite" } | { kind: "postgres"; url: string; schema: string; poolSize: number };
 }
 
 export type ChildMessage = { type: "ready"; port: number } | { type: "error"; message: string };
@@ -45,8 +49,14 @@ async function main(): Promise<void> {
         BOOT_STATIC_KEYS: JSON.stringify(input.staticKeys),
     });
     settings.rateLimitPerMinute = Number.MAX_SAFE_INTEGER;
+    settings.machineTicketIntervalSeconds = 1e-6;
 
-    const store = await createPgliteStore();
+    const s = input.store;
+    const store = await createStore(
+        s.kind === "postgres"
+            ? { databaseUrl: s.url, databaseSchema: s.schema, databasePoolSize: s.poolSize, onError: (err) => process.stderr.write(`database connection error: ${err.message}\n`) }
+            : {},
+    );
     const minter = createKeyMinter(settings.keyBackend, secrets.keys);
     // Log lines are produced and written as in production (stdout there, a file here).
     const log = fs.createWriteStream(input.logFile, { flags: "a" });

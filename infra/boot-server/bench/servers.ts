@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort, run, Teardown, waitForUrl } from "../../process/processes";
+import { Client } from "pg";
 import { BenchInventory, benchBaseConfig } from "./inventory";
 import type { ChildMessage } from "./server-child";
 
@@ -45,16 +46,61 @@ export async function startHello(teardown: Teardown, dir: string, bodyBytes: num
     return startNodeChild(teardown, "hello-child.ts", inputFile, "node-hello reference");
 }
 
-/** The boot service with the bench inventory, static keys and in-memory PGlite. */
-export async function startBootService(teardown: Teardown, dir: string, inv: BenchInventory, cpuProfDir?: string): Promise<{ port: number }> {
+/** Where the service keeps its records: in-memory PGlite, or a PostgreSQL schema of its own. */
+export type ServiceStore = { kind: "pglite" } | { kind: "postgres"; url: string; schema: string; poolSize: number };
+
+/**
+ * Creates an empty schema `bench_<random>` in the PostgreSQL at `url` and registers dropping it
+ * (with everything the service created in it). Throws, naming the URL's host only, when the
+ * database cannot be reached.
+ */
+export async function freshSchema(teardown: Teardown, url: string): Promise<string> {
+    const schema = `bench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+    const withClient = async (sql: string): Promise<void> => {
+        const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+        try {
+            await client.connect();
+            await client.query(sql);
+        } finally {
+            await client.end().catch(() => undefined);
+        }
+    };
+    try {
+        await withClient(`CREATE SCHEMA ${schema}`);
+    } catch (err) {
+        throw new Error(`PostgreSQL at ${new URL(url).host} not usable for --store postgres: ${(err as Error).message} (set --database-url or BENCH_DATABASE_URL)`);
+    }
+    teardown.add(`drop PostgreSQL schema ${schema}`, () => withClient(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    return schema;
+}
+
+/** The files every start of the service reads: settings, base config. Written once per run. */
+export interface ServiceFiles {
+    settingsFile: string;
+    baseConfigFile: string;
+}
+
+export function writeServiceFiles(dir: string, inv: BenchInventory): ServiceFiles {
     const settingsFile = path.join(dir, "settings.json");
     const baseConfigFile = path.join(dir, "base-config.yaml");
     fs.writeFileSync(settingsFile, JSON.stringify(inv.settings), { mode: 0o600 });
     fs.writeFileSync(baseConfigFile, benchBaseConfig(), { mode: 0o600 });
+    return { settingsFile, baseConfigFile };
+}
+
+/** The boot service with the bench inventory, static keys and the given store. */
+export async function startBootService(
+    teardown: Teardown,
+    dir: string,
+    inv: BenchInventory,
+    files: ServiceFiles,
+    store: ServiceStore,
+    cpuProfDir?: string,
+): Promise<{ port: number }> {
     const inputFile = path.join(dir, "child-input.json");
     fs.writeFileSync(
         inputFile,
-        JSON.stringify({ settingsFile, baseConfigFile, siteTokens: inv.siteTokens, staticKeys: inv.staticKeys, logFile: path.join(dir, "boot-service.log") }),
+        JSON.stringify({ ...files, siteTokens: inv.siteTokens, staticKeys: inv.staticKeys, logFile: path.join(dir, "boot-service.log"), store }),
         { mode: 0o600 },
     );
     return startNodeChild(teardown, "server-child.ts", inputFile, "boot service", cpuProfDir);
