@@ -91,6 +91,7 @@ export async function copyUrlToObject(i: ObjectCopyInputs): Promise<ObjectCopyOu
     }
     const length = body ? body.length : Number(declared);
     const target = new URL(i.uploadUrl);
+    const reader = body ? undefined : source.body.getReader();
     const status = await new Promise<number>((resolve, reject) => {
         const req = (target.protocol === "https:" ? https : http).request(target, {
             method: "PUT",
@@ -104,10 +105,9 @@ export async function copyUrlToObject(i: ObjectCopyInputs): Promise<ObjectCopyOu
             req.end(body);
             return;
         }
-        const reader = source.body!.getReader();
         const pump = async (): Promise<void> => {
             for (;;) {
-                const piece = await reader.read();
+                const piece = await reader!.read();
                 if (piece.done) {
                     break;
                 }
@@ -122,11 +122,13 @@ export async function copyUrlToObject(i: ObjectCopyInputs): Promise<ObjectCopyOu
         };
         pump().catch((err) => req.destroy(err instanceof Error ? err : new Error(String(err))));
     });
+    if (status !== 200) {
+        // Refused before the body was through: stop reading the source.
+        await reader?.cancel().catch(() => undefined);
+        throw new Error(`PUT to the pre-authenticated request for ${i.bucket}/${i.objectName}: HTTP ${status}`);
+    }
     if (size !== length) {
         throw new Error(`GET ${i.sourceUrl}: received ${size} bytes, Content-Length said ${length}`);
-    }
-    if (status !== 200) {
-        throw new Error(`PUT to the pre-authenticated request for ${i.bucket}/${i.objectName}: HTTP ${status}`);
     }
     return { sourceUrl: i.sourceUrl, bucket: i.bucket, objectName: i.objectName, size, sha256: sha256.digest("hex") };
 }

@@ -55,6 +55,8 @@ export const talosApiAccess = cloud.outputs.talosApiAccess;
 export const bootServiceUrl = edge?.outputs.bootServiceUrl;
 export const siteBootUrls = edge?.outputs.siteBootUrls;
 export const edgeLeases = edge?.outputs.edgeLeases;
+// The boot service's admin API credential (secret): `npm run machines -- pending --stack <name>` reads it.
+export const bootAdminToken = edge?.outputs.bootAdminToken;
 
 // Remote pool outputs (absent when the stack has no such pool).
 export const proxmoxWorkers = remote.outputs.proxmoxWorkers;

@@ -18,13 +18,9 @@ import {
     OFFLINE_INSTALLER_IMAGE,
     parseBootServiceLine,
     RequestAddresses,
-    talosTrustedRootsArg,
-    zstdRawFrame,
 } from "../infra/lab/boot-service";
-import { checkHttpsChain, checkWrongPin, HttpsRequestSeen, negotiated } from "../infra/lab/https-checks";
 import { LAB_ROOTS_DIR } from "../infra/lab/ipxe";
 import { dnsmasqHexBytes, ipxeTrustAnchors, pemCertificates } from "../lib/ipxe/trust";
-import { parse as parseYaml } from "yaml";
 import { checkLocalReboot, checkTalosConfig, ConfigExpectations, LocalRebootObservation } from "../infra/lab/checks";
 import { DEFAULT_OPTIONS, parseLabArgs } from "../infra/lab/cli";
 import { labDnsmasqConfig } from "../infra/lab/dnsmasq";
@@ -315,64 +311,6 @@ describe("lab: inventory, settings and base config against the boot service's va
         const results = checkTalosConfig(yaml, expect);
         assert.deepEqual(results.filter((r) => !r.ok), []);
         assert.ok(results.length >= 10);
-    });
-});
-
-describe("lab: the real-Talos path trusts the lab root through talos.config.early", () => {
-    it("wraps the TrustedRootsConfig in a zstd frame that zstd itself decodes", () => {
-        const data = Buffer.from("apiVersion: v1alpha1\nkind: TrustedRootsConfig\n".repeat(40));
-        const frame = zstdRawFrame(data);
-        const out = spawnSync("zstd", ["-d", "-c"], { input: frame });
-        assert.equal(out.status, 0, String(out.stderr));
-        assert.ok(Buffer.from(out.stdout).equals(data));
-        assert.throws(() => zstdRawFrame(Buffer.alloc(200 * 1024)), /more than one block/);
-    });
-
-    it("puts the root in a TrustedRootsConfig argument the service accepts as a kernel argument", () => {
-        const pem = fs.readFileSync("/usr/share/ca-certificates/mozilla/GTS_Root_R1.crt", "utf8");
-        const arg = talosTrustedRootsArg(pem);
-        const m = /^talos\.config\.early=([A-Za-z0-9+/=]+)$/.exec(arg);
-        assert.ok(m, arg.slice(0, 40));
-        const out = spawnSync("zstd", ["-d", "-c"], { input: Buffer.from(m[1]!, "base64") });
-        const doc = parseYaml(Buffer.from(out.stdout).toString()) as Record<string, string>;
-        assert.equal(doc.kind, "TrustedRootsConfig");
-        assert.equal(doc.certificates, pem.trim() + "\n");
-        // The boot service validates kernel arguments: it must accept this one.
-        const settings = parseBootSettings(labBootSettings({ assetsUrl: "http://10.77.0.1:8081/assets", kernelName: "k", initramfsName: "i", tailscaleApiUrl: "http://127.0.0.1:1", installerImage: OFFLINE_INSTALLER_IMAGE, kernelArgs: [arg] }));
-        assert.ok(settings.kernelArgs.includes(arg));
-    });
-});
-
-describe("lab: HTTPS chain checks", () => {
-    const req = (path: string, status: number, auth: string, extra: Partial<HttpsRequestSeen> = {}): HttpsRequestSeen => ({ path, status, auth, queryHasToken: false, tls: "TLSv1.2", cipher: "ECDHE-RSA-AES256-GCM-SHA384", ...extra });
-    const good = [
-        req("/v1/sites/lab/boot.ipxe", 401, "none"),
-        req("/v1/sites/lab/boot.ipxe", 200, "basic"),
-        req("/v1/sites/lab/machine.ipxe", 401, "none"),
-        req("/v1/sites/lab/machine.ipxe", 200, "basic"),
-        req("/v1/config/[ticket]", 200, "none", { cipher: "ECDHE-RSA-AES128-GCM-SHA256" }),
-    ];
-
-    it("passes the chain iPXE and the stand-in walk, and names what they negotiated", () => {
-        assert.deepEqual(checkHttpsChain("BIOS", "lab", good, 0).filter((c) => !c.ok), []);
-        assert.equal(negotiated(good), "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384");
-    });
-
-    it("fails a site script served without the challenge, a token in a query, a request below TLS 1.2, a missing config fetch", () => {
-        const failed = (rs: HttpsRequestSeen[], warnings = 0) => checkHttpsChain("UEFI", "lab", rs, warnings).filter((c) => !c.ok).map((c) => c.name);
-        assert.deepEqual(failed([good[1]!, ...good.slice(2)]), ["UEFI: site script over HTTPS: 401 challenge, then served for Basic credentials"]);
-        assert.deepEqual(failed(good.map((r, i) => (i === 1 ? { ...r, queryHasToken: true } : r))), ["UEFI: the site token only as credentials, never in a query string"]);
-        assert.deepEqual(failed(good, 1), ["UEFI: the site token only as credentials, never in a query string"]);
-        assert.deepEqual(failed(good.map((r, i) => (i === 4 ? { ...r, tls: "TLSv1.1" } : r))), ["UEFI: every request over TLS 1.2"]);
-        assert.deepEqual(failed(good.slice(0, 4)), ["UEFI: talos.config fetched over HTTPS"]);
-        assert.deepEqual(failed(good.map((r, i) => (i === 3 ? { ...r, auth: "none" } : r))), ["UEFI: machine script over HTTPS with the same credentials"]);
-    });
-
-    it("passes the wrong-pin VM only when it refused and nothing reached the service", () => {
-        const refused = { consoleRefusal: "Permission denied (https://ipxe.org/0216eb3c)", handshakesAborted: 1, requests: 0, issued: [] };
-        assert.deepEqual(checkWrongPin("lab-edge-03", refused).filter((c) => !c.ok), []);
-        assert.equal(checkWrongPin("lab-edge-03", { ...refused, consoleRefusal: undefined }).filter((c) => !c.ok).length, 1);
-        assert.equal(checkWrongPin("lab-edge-03", { ...refused, requests: 2, issued: ["site-script"] }).filter((c) => !c.ok).length, 1);
     });
 });
 

@@ -77,6 +77,8 @@ describe("program entry (stacks/index.ts) with the dev stack", function () {
 
     it("exports the boot service URL in the clear and each site's boot URL as a secret", async () => {
         assert.match(await valueOf(program.bootServiceUrl!), /^https:\/\/[a-z0-9.-]+$/);
+        assert.ok(await isSecret(program.bootAdminToken!), "the admin API credential is a secret output");
+        assert.ok((await valueOf(program.bootAdminToken!)).length >= 32);
         assert.ok(await isSecret(program.siteBootUrls!["site-1"]));
         assert.deepStrictEqual(await valueOf(program.edgeLeases!["site-1"]), [{ name: "talos-edge-1", mac: "52:54:00:00:02:01", ip: "10.0.20.10" }]);
     });

@@ -19,6 +19,19 @@ export const DEV_STACK_FILE = path.join(__dirname, "..", "Pulumi.dev.yaml");
 /** The seed deployment with its placeholders filled in: the valid stack most tests build. */
 export const FILLED_DEV_STACK_FILE = path.join(__dirname, "fixtures", "Pulumi.dev.filled.yaml");
 export const TWO_SITES_STACK_FILE = path.join(__dirname, "fixtures", "Pulumi.two-sites.yaml");
+/** Every substrate on one Headscale overlay (issue 13's "Done when"). */
+export const MIXED_STACK_FILE = path.join(__dirname, "fixtures", "Pulumi.mixed.yaml");
+/** The GCP control plane plus Proxmox worker VMs, on Tailscale. */
+export const PROXMOX_STACK_FILE = path.join(__dirname, "fixtures", "Pulumi.proxmox.yaml");
+/** An arm64 (Axion) GCP control plane plus Oracle Cloud workers, on Tailscale. */
+export const OCI_STACK_FILE = path.join(__dirname, "fixtures", "Pulumi.oci.yaml");
+
+/** Fake secrets of the remote pools and Headscale, as if set with `pulumi config set --secret`. */
+export const FAKE_POOL_SECRETS: Readonly<Record<string, string>> = {
+    headscaleApiKey: "hsApiKeyPrefix.fakeHeadscaleApiKeyForTheMixedStack",
+    proxmoxApiToken: "terraform@pve!pulumi=0b1c2d3e-aaaa-4000-8000-00000000beef",
+    ociPrivateKey: "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDfakefakefake\n-----END PRIVATE KEY-----\n",
+};
 
 const fullKey = (k: string): string => (k.includes(":") ? k : `${PROJECT}:${k}`);
 
