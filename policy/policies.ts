@@ -32,6 +32,7 @@ import {
     Secret,
     validateResourceOfType,
 } from "@pulumi/policy";
+import { headscaleKeysShortLived, noWorldOpenAdminApisOnOci, REMOTE_SEALED_INPUT_PATHS, REMOTE_SECRET_OUTPUT_RULES } from "./remotePools";
 
 // ---------------------------------------------------------------------------------------------
 // Type tokens of resources whose SDK is not an npm dependency of the pack (the Talos SDK is
@@ -283,6 +284,8 @@ export const SECRET_OUTPUT_RULES: readonly SecretOutputRule[] = [
     },
     { type: TALOS_KUBECONFIG_TYPE, what: "the admin kubeconfig", outputs: ["kubeconfigRaw"] },
     { type: TAILNET_KEY_TYPE, what: "the Tailscale auth key", outputs: ["key"] },
+    // Headscale keys, the Proxmox config ISO, Oracle user_data and upload PARs (policy/remotePools.ts).
+    ...REMOTE_SECRET_OUTPUT_RULES,
 ];
 
 /** Outputs a rule requires that `additionalSecretOutputs` does not list. */
@@ -297,6 +300,7 @@ export function missingSecretOutputs(rule: SecretOutputRule, additionalSecretOut
 export const SEALED_INPUT_PATHS: Readonly<Record<string, ReadonlyArray<readonly string[]>>> = {
     [GCE_INSTANCE_TYPE]: [["metadata", "user-data"]],
     [TALOS_CONFIGURATION_APPLY_TYPE]: [["machineConfigurationInput"]],
+    ...REMOTE_SEALED_INPUT_PATHS,
 };
 
 // The RPC "unknown" sentinels (@pulumi/policy proxy.js, @internal there): values computed later.
@@ -495,6 +499,8 @@ export const policies: Policies = [
     cloudRunSecretsFromSecretManager,
     bootServiceAuthenticated,
     gceShieldedVm,
+    noWorldOpenAdminApisOnOci,
+    headscaleKeysShortLived,
 ];
 
 // Re-exported so tests build `Secret` values with the same class the policies check against.

@@ -433,7 +433,7 @@ describe("stack config: rejected configs", () => {
         });
         assert.strictEqual(
             onlyProblem(raw),
-            `${NS}:edgeSites[0].machines[0].name: "worker-1" is already used by ${NS}:nodes[1].name; node names must be unique across cloud nodes and edge machines (they share one Kubernetes node namespace)`,
+            `${NS}:edgeSites[0].machines[0].name: "worker-1" is already used by ${NS}:nodes[1].name; node names must be unique across cloud nodes, edge machines, Proxmox VMs and Oracle workers (they share one Kubernetes node namespace)`,
         );
     });
 

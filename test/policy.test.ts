@@ -13,6 +13,7 @@ import { parse as parseYaml } from "yaml";
 import type { PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import * as policyPack from "../policy/policies";
 import { Secret } from "../policy/policies";
+import * as remote from "../policy/remotePools";
 
 // Load the policy SDK the way policy/policies.ts resolves it (policy/node_modules after
 // `npm ci --prefix policy`, else the root's), so `Secret` and the proxies are the same classes.
@@ -389,6 +390,55 @@ describe("policy pack", () => {
         });
     });
 
+    describe("the Headscale overlay and the remote pools (policy/remotePools.ts)", () => {
+        const secrets = policyPack.secretMaterialMarkedSecret;
+
+        it("require the Headscale key, the config ISO, Oracle user_data and upload PARs to be secret outputs", async () => {
+            const cases: Array<[string, Record<string, unknown>, string[], RegExp]> = [
+                [remote.HEADSCALE_KEY_TYPE, { hostname: "w" }, ["key", "apiKey"], /Headscale pre-auth key and API key.*lacks apiKey/],
+                [remote.PROXMOX_ISO_TYPE, { fileName: "c.iso" }, ["contentBase64", "apiToken"], /machine config on the config ISO.*lacks apiToken/],
+                [remote.OCI_INSTANCE_TYPE, { metadata: { user_data: "dmVyc2lvbg==" } }, ["metadata"], /metadata user_data.*lacks metadata/],
+                [remote.OCI_PAR_TYPE, { accessType: "ObjectWrite" }, ["accessUri", "fullPath"], /pre-authenticated request URL.*lacks fullPath/],
+            ];
+            for (const [type, props, outputs, failure] of cases) {
+                await assertPasses(secrets, type, props, { additionalSecretOutputs: outputs });
+                await assertFails(secrets, type, props, [failure], { additionalSecretOutputs: outputs.slice(0, -1) });
+            }
+            await assertPasses(secrets, remote.OCI_INSTANCE_TYPE, { metadata: { ssh_authorized_keys: "ssh-ed25519 AAAA" } });
+        });
+
+        it("seal plaintext Oracle user_data and config ISO content", async () => {
+            const sealed = await runRemediation(policyPack.sealPlaintextSecretInputs, remote.OCI_INSTANCE_TYPE, { shape: "VM.Standard.A1.Flex", metadata: { user_data: "cfg" } });
+            assert.deepStrictEqual(sealed!.metadata.user_data, wireSecret("cfg"));
+            assert.strictEqual(sealed!.shape, "VM.Standard.A1.Flex");
+            const iso = await runRemediation(policyPack.sealPlaintextSecretInputs, remote.PROXMOX_ISO_TYPE, { contentBase64: "AAAA", apiToken: wireSecret("t") });
+            assert.deepStrictEqual([iso!.contentBase64, iso!.apiToken], [wireSecret("AAAA"), wireSecret("t")]);
+        });
+
+        it("no-world-open-admin-apis-oci: fails world-open Talos/Kubernetes API rules, passes the rest", async () => {
+            const p = remote.noWorldOpenAdminApisOnOci;
+            await assertFails(p, remote.OCI_SECURITY_LIST_TYPE, {
+                ingressSecurityRules: [
+                    { protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 6443, max: 6443 } },
+                    { protocol: "6", source: "10.0.0.0/16", tcpOptions: { min: 50000, max: 50000 } },
+                    { protocol: "17", source: "0.0.0.0/0" },
+                    { protocol: "all", source: "::/0" },
+                ],
+            }, [/TCP 6443 \(Kubernetes API\) from 0\.0\.0\.0\/0/, /TCP 50000 \(Talos API \(apid\)\) from ::\/0/, /TCP 6443 .* from ::\/0/]);
+            await assertFails(p, remote.OCI_NSG_RULE_TYPE, { direction: "INGRESS", protocol: "6", source: "0.0.0.0/0", tcpOptions: { destinationPortRange: { min: 49000, max: 51000 } } }, [/TCP 50000/]);
+            await assertPasses(p, remote.OCI_NSG_RULE_TYPE, { direction: "INGRESS", protocol: "6", source: "0.0.0.0/0", tcpOptions: { destinationPortRange: { min: 443, max: 443 } } });
+            await assertPasses(p, remote.OCI_NSG_RULE_TYPE, { direction: "EGRESS", protocol: "all", destination: "0.0.0.0/0" });
+            await assertPasses(p, INSTANCE, { ingressSecurityRules: [{ protocol: "all", source: "0.0.0.0/0" }] });
+        });
+
+        it("headscale-keys-short-lived: a tagged key within the lifetime passes; longer or untagged fails", async () => {
+            const p = remote.headscaleKeysShortLived;
+            await assertPasses(p, remote.HEADSCALE_KEY_TYPE, { expirySeconds: 3600, aclTags: ["tag:talos-cloud"] });
+            await assertFails(p, remote.HEADSCALE_KEY_TYPE, { expirySeconds: 90 * 86400, aclTags: [] }, [/expirySeconds is 7776000, above the maximum of 86400/, /aclTags is empty/]);
+            await assertFails(p, remote.HEADSCALE_KEY_TYPE, { expirySeconds: 7200, aclTags: ["tag:x"] }, [/above the maximum of 3600/], {}, { maxKeyExpirySeconds: 3600 });
+        });
+    });
+
     describe("policy/index.ts served over the analyzer gRPC protocol", function () {
         this.timeout(90000);
         const MANDATORY = 1; // pulumirpc.EnforcementLevel
@@ -442,7 +492,7 @@ describe("policy pack", () => {
         it("lists every policy once, mandatory by default, with something to run", () => {
             const names = policyPack.policies.map((x) => x.name);
             assert.strictEqual(new Set(names).size, names.length);
-            assert.strictEqual(names.length, 8);
+            assert.strictEqual(names.length, 10);
             for (const x of policyPack.policies as ResourceValidationPolicy[]) {
                 assert.ok(x.validateResource || x.remediateResource, `${x.name} does nothing`);
                 assert.ok([undefined, "mandatory", "remediate"].includes(x.enforcementLevel), `${x.name}: ${x.enforcementLevel}`);

@@ -98,7 +98,7 @@ export function crossChecks(
             p.invalid(
                 at,
                 name,
-                `is already used by ${names.get(name)}; node names must be unique across cloud nodes and edge machines (they share one Kubernetes node namespace)`,
+                `is already used by ${names.get(name)}; node names must be unique across cloud nodes, edge machines, Proxmox VMs and Oracle workers (they share one Kubernetes node namespace)`,
             );
         } else {
             names.set(name, at);
@@ -106,12 +106,6 @@ export function crossChecks(
     };
     for (const n of nodes.items) {
         claimName(child(n.path, "name"), n.value.name);
-    }
-    for (const m of remote.proxmox?.machines ?? []) {
-        claimName(child(m.path, "name"), m.value.name);
-    }
-    for (const w of remote.oci?.workers ?? []) {
-        claimName(child(w.path, "name"), w.value.name);
     }
     const siteNames = new Map<string, string>();
     const macs = new Map<string, string>();
@@ -155,6 +149,14 @@ export function crossChecks(
                 }
             }
         });
+    }
+
+    // Proxmox VMs and Oracle workers are Kubernetes nodes too.
+    for (const m of remote.proxmox?.machines ?? []) {
+        claimName(child(m.path, "name"), m.value.name);
+    }
+    for (const w of remote.oci?.workers ?? []) {
+        claimName(child(w.path, "name"), w.value.name);
     }
 
     // Each node takes a /24 of the pod CIDR (controller-manager node-cidr-mask-size).

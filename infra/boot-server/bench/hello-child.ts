@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
 import { fastifyLogging } from "../src/logger";
-import type { ChildMessage } from "./server-child";
+import { answerCpuQueries, type ChildMessage } from "./child-messages";
 
 interface HelloInput {
     bodyBytes: number;
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
         force.unref();
         app.close().finally(() => log.end(() => process.exit(0)));
     };
+    answerCpuQueries();
     process.on("disconnect", stop);
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);

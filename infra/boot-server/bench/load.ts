@@ -40,10 +40,17 @@ export async function preIssueTickets(base: string, inv: BenchInventory, concurr
 }
 
 /** Runs autocannon against one target and reports progress each second; `signal` stops the load early (and rejects). */
-export async function measure(target: string, opts: autocannon.AutocannonOptions, signal: AbortSignal): Promise<Row> {
+export async function measure(
+    target: string,
+    opts: autocannon.AutocannonOptions,
+    signal: AbortSignal,
+    /** The measured server's CPU time so far (µs), when it can say: gives CPU per request. */
+    cpuMicros?: () => Promise<number>,
+): Promise<Row> {
     const what = opts.amount !== undefined ? `${opts.amount} requests` : `${opts.duration} s`;
     log(`> ${target}: ${opts.connections} connections, ${what}`);
     signal.throwIfAborted();
+    const cpuBefore = await cpuMicros?.();
     const startedAt = performance.now();
     let lastResponseAt = startedAt;
     const instance = autocannon({ timeout: 10, ...opts, title: target });
@@ -61,6 +68,7 @@ export async function measure(target: string, opts: autocannon.AutocannonOptions
     const result = await instance;
     signal.removeEventListener("abort", stop);
     signal.throwIfAborted();
+    const cpuAfter = await cpuMicros?.();
     const seconds = Math.max(0.001, (lastResponseAt - startedAt) / 1000);
     const row: Row = {
         target,
@@ -72,12 +80,14 @@ export async function measure(target: string, opts: autocannon.AutocannonOptions
         p99: result.latency.p99,
         non2xx: result.non2xx,
         errors: result.errors,
+        cpuPerRequestUs: cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? (cpuAfter - cpuBefore) / result.requests.total : undefined,
     };
     // Which statuses the non-2xx answers were, so that a refusal is told from an overload.
     const statuses = Object.entries((result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {})
         .filter(([code]) => !code.startsWith("2"))
         .map(([code, s]) => `${code}×${s.count}`);
     const refused = statuses.length > 0 ? ` (${statuses.join(", ")})` : "";
-    log(`  ${target}: done, ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}${refused}, errors ${row.errors}`);
+    log(`  ${target}: done, ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}${refused}, errors ${row.errors}` +
+            (row.cpuPerRequestUs !== undefined ? `, server CPU ${Math.round(row.cpuPerRequestUs)} µs/request` : ""));
     return row;
 }

@@ -38,7 +38,8 @@ Targets, in order:
                    after another (issues a ticket: a write)
   machine-enrolled the same for a machine that already got its config (local-boot answer, no write)
   config           GET /v1/config/<ticket> with a fresh pre-issued ticket per request
-                   (consume + key from the static backend + render + enrollment record)
+                   (claim + key from the static backend + render + complete: the
+                   ticket used and the enrollment recorded)
   config-1conn     the same over a single connection
 
 Needs nginx on PATH or at /usr/sbin/nginx (apt-get install nginx; listed in scripts/apt-packages.txt).

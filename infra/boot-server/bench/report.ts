@@ -13,6 +13,8 @@ export interface Row {
     p99: number;
     non2xx: number;
     errors: number;
+    /** CPU time of the measured Node.js process per answered request (µs); undefined for nginx. */
+    cpuPerRequestUs?: number;
 }
 
 function fmt(n: number, digits = 0): string {
@@ -21,12 +23,12 @@ function fmt(n: number, digits = 0): string {
 
 export function markdownTable(rows: Row[]): string {
     const lines = [
-        "| target | connections | requests | seconds | req/s | p50 (ms) | p99 (ms) | non-2xx | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| target | connections | requests | seconds | req/s | p50 (ms) | p99 (ms) | non-2xx | errors | server CPU (µs/request) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ];
     for (const r of rows) {
         lines.push(
-            `| ${r.target} | ${r.connections} | ${fmt(r.requests)} | ${fmt(r.seconds, 2)} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx} | ${r.errors} |`,
+            `| ${r.target} | ${r.connections} | ${fmt(r.requests)} | ${fmt(r.seconds, 2)} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx} | ${r.errors} | ${r.cpuPerRequestUs === undefined ? "—" : fmt(r.cpuPerRequestUs)} |`,
         );
     }
     return lines.join("\n");
@@ -43,6 +45,10 @@ export function verdicts(rows: Row[]): string[] {
         const parts = [];
         if (nginx) parts.push(`${fmt((r.rps / nginx.rps) * 100, 1)} % of nginx-static`);
         if (hello && t !== "node-hello") parts.push(`${fmt((r.rps / hello.rps) * 100, 1)} % of node-hello`);
+        if (hello?.cpuPerRequestUs && r.cpuPerRequestUs && t !== "node-hello") {
+            // Load-independent: how many node-hello requests one of these costs in server CPU.
+            parts.push(`${fmt(r.cpuPerRequestUs / hello.cpuPerRequestUs, 1)}× node-hello's CPU per request`);
+        }
         if (parts.length > 0) out.push(`- ${t} req/s: ${parts.join(", ")}`);
     }
     if (nginx) {

@@ -113,7 +113,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
         log("> starting the node-hello reference (minimal Fastify, the service's logging setup)");
         const hello = await startHello(teardown, dir, sampleBody.length);
         log(`  node-hello on 127.0.0.1:${hello.port}, answering ${sampleBody.length} bytes`);
-        rows.push(await measure("node-hello", { url: `http://127.0.0.1:${hello.port}/hello`, connections: o.connections, duration: o.duration }, signal));
+        rows.push(await measure("node-hello", { url: `http://127.0.0.1:${hello.port}/hello`, connections: o.connections, duration: o.duration }, signal, hello.cpuMicros));
     }
     if (want("site-script")) {
         rows.push(
@@ -121,6 +121,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
                 "site-script",
                 { url: `${base}/v1/sites/${scriptSite}/boot.ipxe`, headers, connections: o.connections, duration: o.duration },
                 signal,
+                svc.cpuMicros,
             ),
         );
     }
@@ -135,10 +136,10 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
                 return { ...req, path: machinePath(m.site, m), headers: siteAuthHeaders(m.site, inv.siteTokens[m.site]) };
             },
         };
-        rows.push(await measure("machine-script", { url: base, connections: o.connections, duration: o.duration, requests: [machineRequest] }, signal));
+        rows.push(await measure("machine-script", { url: base, connections: o.connections, duration: o.duration, requests: [machineRequest] }, signal, svc.cpuMicros));
     }
     if (want("machine-enrolled")) {
-        rows.push(await measure("machine-enrolled", { url: base + enrolledPath, headers, connections: o.connections, duration: o.duration }, signal));
+        rows.push(await measure("machine-enrolled", { url: base + enrolledPath, headers, connections: o.connections, duration: o.duration }, signal, svc.cpuMicros));
     }
     if (want("config") || want("config-1conn")) {
         log(`> pre-issuing ${ticketCount} tickets through the machine endpoint`);
@@ -160,10 +161,10 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
             },
         });
         if (want("config")) {
-            rows.push(await measure("config", { url: base, connections: o.connections, amount: o.configRequests, requests: [configRequest()] }, signal));
+            rows.push(await measure("config", { url: base, connections: o.connections, amount: o.configRequests, requests: [configRequest()] }, signal, svc.cpuMicros));
         }
         if (want("config-1conn")) {
-            rows.push(await measure("config-1conn", { url: base, connections: 1, amount: o.latencyRequests, requests: [configRequest()] }, signal));
+            rows.push(await measure("config-1conn", { url: base, connections: 1, amount: o.latencyRequests, requests: [configRequest()] }, signal, svc.cpuMicros));
         }
     }
 

@@ -19,6 +19,7 @@ import { buildApp } from "../src/app";
 import { createKeyMinter } from "../src/keys";
 import { loadBootEnvironment } from "../src/settings";
 import { createStore } from "../src/store";
+import { answerCpuQueries, type ChildMessage } from "./child-messages";
 
 interface ChildInput {
     settingsFile: string;
@@ -28,8 +29,6 @@ interface ChildInput {
     logFile: string;
     store: { kind: "pglite" } | { kind: "postgres"; url: string; schema: string; poolSize: number };
 }
-
-export type ChildMessage = { type: "ready"; port: number } | { type: "error"; message: string };
 
 function send(msg: ChildMessage): void {
     process.send?.(msg);
@@ -74,6 +73,7 @@ async function main(): Promise<void> {
             .then(() => store.close())
             .finally(() => log.end(() => process.exit(0)));
     };
+    answerCpuQueries();
     process.on("disconnect", stop);
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { freePort, run, Teardown, waitForUrl } from "../../process/processes";
 import { Client } from "pg";
 import { BenchInventory, benchBaseConfig } from "./inventory";
-import type { ChildMessage } from "./server-child";
+import type { ChildMessage } from "./child-messages";
 
 /** How long a Node.js child may take to say it is ready (ts-node compiles the service first). */
 const NODE_CHILD_READY_MS = 120_000;
@@ -17,7 +17,13 @@ const NODE_CHILD_READY_MS = 120_000;
  * Starts a bench child (server-child.ts, hello-child.ts) with an IPC channel and waits for its
  * "ready" message. The child stops when the channel closes, so it also ends if this process dies.
  */
-function startNodeChild(teardown: Teardown, script: string, inputFile: string, what: string, cpuProfDir?: string): Promise<{ port: number }> {
+/** A started bench child: its port, and a query for its CPU time so far (µs). */
+export interface NodeChild {
+    port: number;
+    cpuMicros: () => Promise<number>;
+}
+
+function startNodeChild(teardown: Teardown, script: string, inputFile: string, what: string, cpuProfDir?: string): Promise<NodeChild> {
     const profile = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
     const child = teardown.start(what, process.execPath, [...profile, "-r", "ts-node/register/transpile-only", path.join(__dirname, script), inputFile], {
         ipc: true,
@@ -31,16 +37,26 @@ function startNodeChild(teardown: Teardown, script: string, inputFile: string, w
             clearTimeout(timer);
             reject(new Error(`${what} exited during startup (${code})`));
         });
+        const cpuWaiters: Array<(micros: number) => void> = [];
+        const cpuMicros = (): Promise<number> =>
+            new Promise((answer) => {
+                cpuWaiters.push(answer);
+                child.child.send({ type: "cpu" });
+            });
         child.child.on("message", (msg: ChildMessage) => {
+            if (msg.type === "cpu") {
+                cpuWaiters.shift()?.(msg.micros);
+                return;
+            }
             clearTimeout(timer);
-            if (msg.type === "ready") resolve({ port: msg.port });
+            if (msg.type === "ready") resolve({ port: msg.port, cpuMicros });
             else reject(new Error(`${what} failed to start: ${msg.message}`));
         });
     });
 }
 
 /** The minimal Fastify reference answering `bodyBytes` bytes on GET /hello. */
-export async function startHello(teardown: Teardown, dir: string, bodyBytes: number): Promise<{ port: number }> {
+export async function startHello(teardown: Teardown, dir: string, bodyBytes: number): Promise<NodeChild> {
     const inputFile = path.join(dir, "hello-input.json");
     fs.writeFileSync(inputFile, JSON.stringify({ bodyBytes, logFile: path.join(dir, "node-hello.log") }), { mode: 0o600 });
     return startNodeChild(teardown, "hello-child.ts", inputFile, "node-hello reference");
@@ -96,7 +112,7 @@ export async function startBootService(
     files: ServiceFiles,
     store: ServiceStore,
     cpuProfDir?: string,
-): Promise<{ port: number }> {
+): Promise<NodeChild> {
     const inputFile = path.join(dir, "child-input.json");
     fs.writeFileSync(
         inputFile,
