@@ -1,6 +1,6 @@
 /**
  * One Headscale pre-auth key for one node, as a Pulumi dynamic resource: single-use, not
- * ephemeral, tagged, short-lived (docs/decisions/0008-headscale-overlay.md). The Headscale
+ * ephemeral, tagged, short-lived (docs/decisions/0130-headscale-overlay.md). The Headscale
  * counterpart of `tailscale.TailnetKey` for the cloud nodes and the remote worker pools; edge
  * machines get theirs per boot from the boot service (infra/boot-server/src/keys/headscale.ts).
  *
