@@ -1,38 +1,19 @@
 /**
  * The part of an edge site the host renderers read (its network), and the check that its parts
- * agree with each other. The stack's site config satisfies `EdgeNetworkSite` structurally; it is
- * declared here so this module depends on model/ only.
+ * agree with each other.
  */
 import { formatIPv4 } from "../../model/net";
+import type { EdgeBridgeConfig, EdgeDhcpConfig, EdgeHostConfig } from "../../model/stack";
 import { broadcastOf, checkIfname, checkIPv4, checkPrefix, fail, networkOf } from "./checks";
 import { checkSiteName } from "./paths";
 
-/** What the network renderers read from a site. */
+/** What the network renderers read from a site: a slice of the stack model's site (model/stack.ts). */
 export interface EdgeNetworkSite {
     /** Site name, a DNS label; part of every host object name (see `edgeHostPaths`). */
     name: string;
-    bridge: {
-        /** Open vSwitch bridge name (an interface name: at most 15 bytes). */
-        name: string;
-        /** Gateway address with prefix, held by the bridge, e.g. "10.0.20.1/24". */
-        gatewayCidr: string;
-        /** The site subnet, the network of `gatewayCidr`, e.g. "10.0.20.0/24". */
-        subnetCidr: string;
-        /** Gateway address alone, e.g. "10.0.20.1". */
-        gateway: string;
-        /** Prefix length of the subnet (8-30). */
-        prefixLength: number;
-        /** MTU of the bridge and the DHCP port, in bytes (576-9216). */
-        mtu: number;
-    };
-    dhcp: {
-        /** Address of the DHCP port dnsmasq serves from: inside the subnet, not the gateway. */
-        serverAddress: string;
-    };
-    host: {
-        /** Host interface the site's traffic leaves by (NAT), e.g. "eno1". */
-        uplinkInterface: string;
-    };
+    bridge: EdgeBridgeConfig;
+    dhcp: Pick<EdgeDhcpConfig, "serverAddress">;
+    host: Pick<EdgeHostConfig<unknown>, "uplinkInterface">;
 }
 
 /** A site network that passed `checkEdgeNetwork`, in canonical form. */
