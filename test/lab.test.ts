@@ -156,6 +156,7 @@ describe("lab: log parsing for the timeline", () => {
 
     it("reads Debian 13's iPXE on the console: its banner, the TFTP load, and a refused certificate wrapped at 80 columns", () => {
         assert.deepEqual(parseSerialLine("\x1b[0;1miPXE 1.21.1+git20250501.dad20602+dfsg-1\x1b[0m -- Open Source Network Boot Firmware -- ", false), { kind: "serial-ipxe", text: "iPXE 1.21.1+git20250501.dad20602+dfsg-1 started" });
+        assert.deepEqual(parseSerialLine("iPXE 2.0.0 (g12798) -- Open Source Network Boot Firmware -- https://ipxe.org", false), { kind: "serial-ipxe", text: "iPXE 2.0.0 started" });
         assert.deepEqual(parseSerialLine("tftp://10.77.0.1/undionly.kpxe... ok", false), { kind: "serial-tftp-ipxe", file: "undionly.kpxe" });
         assert.deepEqual(parseSerialLine("  NBP filename is snponly.efi", false), { kind: "serial-tftp-ipxe", file: "snponly.efi" });
         assert.deepEqual(parseSerialLine("https://10.77.0.1:8443/v1/sites/lab/boot.ipxe... Permission denied (https://ipxe", false), { kind: "serial-tls-refused", text: "Permission denied (https://ipxe" });

@@ -128,7 +128,8 @@ export function parseSerialLine(line: string, inConfig: boolean): LabEvent | und
         const configUrl = talosConfigArg(cmdline[1]!);
         return { kind: "serial-cmdline", ...(configUrl ? { configUrl } : {}) };
     }
-    const banner = /^iPXE (\S+) -- Open Source Network Boot Firmware/.exec(clean.trim());
+    // "iPXE 1.21.1+git… -- Open …", "iPXE 2.0.0 (g12798) -- Open …" (a build from git).
+    const banner = /^iPXE (\S+)(?: \([^)]*\))? -- Open Source Network Boot Firmware/.exec(clean.trim());
     if (banner) return { kind: "serial-ipxe", text: `iPXE ${banner[1]} started` };
     if (/Operation not supported/.test(clean)) return { kind: "serial-ipxe", text: clean.trim() };
     // Only the error (the URL before it may carry credentials on some iPXE versions); iPXE wraps

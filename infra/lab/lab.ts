@@ -123,6 +123,36 @@ async function bootToConfig(ctx: Context, spec: VmSpec, machine: LabMachine, lab
     return { vm, seconds, served, requests };
 }
 
+/**
+ * Wrong pin: an inventory machine whose DHCP answers pin an unrelated root must refuse the
+ * service's certificate, so no request of it reaches the service and nothing is issued to it.
+ */
+async function wrongPinVm(ctx: Context, accel: "kvm" | "tcg", checks: CheckResult[]): Promise<void> {
+    const wrong = startVm(ctx, { name: "vm4-wrong-pin", mac: WRONG_PIN_MACHINE.mac, uuid: WRONG_PIN_MACHINE.uuid, tap: "tap4", memoryMiB: 256, accel, firmware: "bios" });
+    await waitFor("vm4-wrong-pin to refuse the certificate", () => (has(wrong, "serial-tls-refused") && has(wrong, "tls-refused")) || wrong.exitCode !== undefined ? true : undefined, {
+        timeoutMs: WRONG_PIN_WATCH_SECONDS * 1000,
+        intervalMs: 100,
+        signal: ctx.signal,
+    }).catch((err: Error) => {
+        if (ctx.signal.aborted) throw err;
+    });
+    // A moment for any request that would follow (there must be none).
+    await sleep(1000, ctx.signal);
+    await ctx.res.stop(wrong.proc!);
+    ctx.out.say(`vm4-wrong-pin: stopped after ${((Date.now() - wrong.start) / 1000).toFixed(1)} s`);
+    const wrongEvents = wrong.events.map((e) => e.event);
+    checks.push(
+        ...checkWrongPin(WRONG_PIN_MACHINE.name, {
+            consoleRefusal: wrongEvents.find((e): e is Extract<LabEvent, { kind: "serial-tls-refused" }> => e.kind === "serial-tls-refused")?.text,
+            handshakesAborted: wrongEvents.filter((e) => e.kind === "tls-refused").length,
+            requests: wrongEvents.filter((e) => e.kind === "https-request").length,
+            issued: [
+                ...ctx.bus.history.map((h) => h.event).filter((e) => (e.kind === "site-script" && e.remote === WRONG_PIN_MACHINE.ip) || (["ticket-issued", "config-served", "local-boot", "unknown-machine"].includes(e.kind) && "mac" in e && e.mac.toLowerCase() === WRONG_PIN_MACHINE.mac)).map((e) => e.kind),
+            ],
+        }),
+    );
+}
+
 /** The run, step by step: assets, namespace, services, the VMs, then the checks. */
 async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: string }> {
     const { out, res, bus } = ctx;
@@ -138,7 +168,7 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: strin
     const taps = ["tap1", "tap3", "tap4", ...(ctx.opts.secondVm ? ["tap2"] : [])];
     setupNamespace(ctx, taps);
 
-    const { bootService, dataDir, pki } = await startServices(ctx, assets);
+    const { bootService, dataDir, pki, ipxe } = await startServices(ctx, assets);
     out.say(`services up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     // BIOS: SeaBIOS and the iPXE NIC ROM load the site's undionly.kpxe, which boots to the config.
@@ -192,30 +222,11 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: strin
         checks,
     );
 
-    // Wrong pin: an inventory machine whose DHCP answers pin an unrelated root.
-    const wrong = startVm(ctx, { name: "vm4-wrong-pin", mac: WRONG_PIN_MACHINE.mac, uuid: WRONG_PIN_MACHINE.uuid, tap: "tap4", memoryMiB: 256, accel, firmware: "bios" });
-    await waitFor("vm4-wrong-pin to refuse the certificate", () => (has(wrong, "serial-tls-refused") && has(wrong, "tls-refused")) || wrong.exitCode !== undefined ? true : undefined, {
-        timeoutMs: WRONG_PIN_WATCH_SECONDS * 1000,
-        intervalMs: 100,
-        signal: ctx.signal,
-    }).catch((err: Error) => {
-        if (ctx.signal.aborted) throw err;
-    });
-    // A moment for any request that would follow (there must be none).
-    await sleep(1000, ctx.signal);
-    await res.stop(wrong.proc!);
-    out.say(`vm4-wrong-pin: stopped after ${((Date.now() - wrong.start) / 1000).toFixed(1)} s`);
-    const wrongEvents = wrong.events.map((e) => e.event);
-    checks.push(
-        ...checkWrongPin(WRONG_PIN_MACHINE.name, {
-            consoleRefusal: wrongEvents.find((e): e is Extract<LabEvent, { kind: "serial-tls-refused" }> => e.kind === "serial-tls-refused")?.text,
-            handshakesAborted: wrongEvents.filter((e) => e.kind === "tls-refused").length,
-            requests: wrongEvents.filter((e) => e.kind === "https-request").length,
-            issued: [
-                ...bus.history.map((h) => h.event).filter((e) => (e.kind === "site-script" && e.remote === WRONG_PIN_MACHINE.ip) || (["ticket-issued", "config-served", "local-boot", "unknown-machine"].includes(e.kind) && "mac" in e && e.mac.toLowerCase() === WRONG_PIN_MACHINE.mac)).map((e) => e.kind),
-            ],
-        }),
-    );
+    // Wrong pin: an inventory machine whose DHCP answers pin an unrelated root. A custom build's
+    // TRUST= list ignores the DHCP pin, so the scenario applies to the pinned Debian iPXE only.
+    const wrongPinRun = ipxe.kind === "debian";
+    if (wrongPinRun) await wrongPinVm(ctx, accel, checks);
+    else out.say(`vm4-wrong-pin: skipped: the custom build's TRUST= list ignores the DHCP pin (decision 0009)`);
 
     // VM 2: a MAC the inventory does not know.
     if (ctx.opts.secondVm) {
@@ -248,9 +259,9 @@ async function runLab(ctx: Context, accel: "kvm" | "tcg"): Promise<{ text: strin
     return {
         text:
             `${kind}, HTTPS with a pinned root, token only as Basic credentials: ` +
-            `BIOS (NIC ROM → undionly.kpxe) to talos.config in ${bios.seconds} s over ${tls(bios)}; ` +
-            `UEFI (OVMF PXE → snponly.efi) in ${uefi.seconds} s over ${tls(uefi)}; ` +
-            `wrong pin refused; re-boot → local boot (no ticket, no key) in ${rebootSeconds} s; ${checks.length}/${checks.length} checks`,
+            `BIOS (NIC ROM → ${ipxe.tftpNames.bios}) to talos.config in ${bios.seconds} s over ${tls(bios)}; ` +
+            `UEFI (OVMF PXE → ${ipxe.tftpNames.efi}) in ${uefi.seconds} s over ${tls(uefi)}; ` +
+            `${wrongPinRun ? "wrong pin refused" : "wrong pin skipped (custom build)"}; re-boot → local boot (no ticket, no key) in ${rebootSeconds} s; iPXE: ${ipxe.description}; ${checks.length}/${checks.length} checks`,
     };
 }
 
