@@ -15,7 +15,7 @@
  *   name, user, lastSeen, expiry, preAuthKey, createdAt, registerMethod, givenName, online, ...}`);
  *   nodes appear when a test calls `registerNode` (a node booting with its key), addresses from
  *   Headscale's default prefixes 100.64.0.0/10 and fd7a:115c:a1e0::/48.
- * Also in /work/shared/notes/boot-chain.md §6.
+ * Also in the shared notes (boot-chain.md §6).
  */
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { randomBytes } from "node:crypto";

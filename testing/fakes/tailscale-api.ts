@@ -14,7 +14,7 @@
  *   JSON `{capabilities: {devices: {create: {reusable, ephemeral, preauthorized, tags}}}, expirySeconds,
  *   description}`; description at most 50 alphanumerics, hyphens and spaces; answer `{id, key, created,
  *   expires, capabilities, description}`; errors `{message}`.
- * Also in /work/shared/notes/boot-chain.md §6.
+ * Also in the shared notes (boot-chain.md §6).
  */
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { randomBytes } from "node:crypto";
