@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { RawStackConfig, StackConfigError, parseStackConfig, readRawStackConfig, readStackConfig } from "../stacks/config";
 import { isSecret, valueOf } from "./mocks";
-import { DEV_STACK_FILE, FILLED_DEV_STACK_FILE, FAKE_SECRETS, TWO_SITES_STACK_FILE, devStackConfig, loadStackFile, twoSitesStackConfig } from "./stackFiles";
+import { DEV_STACK_FILE, FILLED_DEV_STACK_FILE, FAKE_SECRETS, TWO_SITES_STACK_FILE, devStackConfig, loadStackFile, twoSitesStackConfig, editStructured, stackConfigProblems } from "./stackFiles";
 
 const NS = "talos-cloud-edge";
 
@@ -19,39 +19,8 @@ const SECRET_VALUES = [
 const dev = (secrets?: Record<string, string>) => loadStackFile(FILLED_DEV_STACK_FILE, secrets);
 const twoSites = () => loadStackFile(TWO_SITES_STACK_FILE);
 
-/** Applies `edit` to the parsed JSON value of a structured key (or creates it from undefined). */
-function edit(raw: RawStackConfig, shortKey: string, fn: (v: any) => any): RawStackConfig {
-    const full = `${NS}:${shortKey}`;
-    const current = raw.values[full] === undefined ? undefined : JSON.parse(raw.values[full]);
-    const next = fn(current);
-    const values = { ...raw.values };
-    if (next === undefined) {
-        delete values[full];
-    } else {
-        values[full] = JSON.stringify(next);
-    }
-    return { values, secretKeys: raw.secretKeys };
-}
-
-/** Parses and expects failure; returns the problem lines after checking no secret leaked. */
-function problemsOf(raw: RawStackConfig): string[] {
-    let caught: unknown;
-    try {
-        parseStackConfig(raw);
-    } catch (e) {
-        caught = e;
-    }
-    assert.ok(caught instanceof StackConfigError, `expected a StackConfigError, got ${caught === undefined ? "success" : String(caught)}`);
-    for (const secret of SECRET_VALUES) {
-        assert.ok(!caught.message.includes(secret), `error message leaks a secret value:\n${caught.message}`);
-        assert.ok(!caught.problems.some((p) => p.includes(secret.slice(0, 20))), "a problem line leaks a secret prefix");
-    }
-    // The message lists every problem line.
-    for (const p of caught.problems) {
-        assert.ok(caught.message.includes(p));
-    }
-    return caught.problems;
-}
+const edit = editStructured;
+const problemsOf = (raw: RawStackConfig): string[] => stackConfigProblems(raw, SECRET_VALUES);
 
 /** Asserts exactly one problem was reported and returns it. */
 function onlyProblem(raw: RawStackConfig): string {

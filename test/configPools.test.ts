@@ -4,38 +4,15 @@
  * line per problem, `<path>: <value> <problem>; <fix>`, secrets never shown.
  */
 import { strict as assert } from "node:assert";
-import { RawStackConfig, StackConfigError, parseStackConfig } from "../stacks/config";
+import { RawStackConfig, parseStackConfig } from "../stacks/config";
 import { deterministicMac } from "../lib/proxmox/vm";
-import { FAKE_POOL_SECRETS, FAKE_SECRETS, FILLED_DEV_STACK_FILE, loadStackFile, MIXED_STACK_FILE, OCI_STACK_FILE, PROXMOX_STACK_FILE } from "./stackFiles";
+import { FAKE_POOL_SECRETS, FAKE_SECRETS, FILLED_DEV_STACK_FILE, loadStackFile, MIXED_STACK_FILE, OCI_STACK_FILE, PROXMOX_STACK_FILE, editStructured, stackConfigProblems } from "./stackFiles";
 
 const NS = "talos-cloud-edge";
 const SECRETS = [...Object.values(FAKE_POOL_SECRETS), FAKE_SECRETS.tailscaleOauthClientSecret];
 
-function edit(raw: RawStackConfig, shortKey: string, fn: (v: any) => any): RawStackConfig {
-    const full = `${NS}:${shortKey}`;
-    const next = fn(raw.values[full] === undefined ? undefined : JSON.parse(raw.values[full]));
-    const values = { ...raw.values };
-    if (next === undefined) {
-        delete values[full];
-    } else {
-        values[full] = JSON.stringify(next);
-    }
-    return { values, secretKeys: raw.secretKeys };
-}
-
-function problemsOf(raw: RawStackConfig): string[] {
-    let caught: unknown;
-    try {
-        parseStackConfig(raw);
-    } catch (e) {
-        caught = e;
-    }
-    assert.ok(caught instanceof StackConfigError, `expected a StackConfigError, got ${caught === undefined ? "success" : String(caught)}`);
-    for (const secret of SECRETS) {
-        assert.ok(!caught.message.includes(secret.slice(0, 24)), `error message leaks a secret value:\n${caught.message}`);
-    }
-    return caught.problems;
-}
+const edit = editStructured;
+const problemsOf = (raw: RawStackConfig): string[] => stackConfigProblems(raw, SECRETS);
 
 const mixed = (secrets: Record<string, string> = FAKE_POOL_SECRETS) => loadStackFile(MIXED_STACK_FILE, secrets);
 const proxmox = () => loadStackFile(PROXMOX_STACK_FILE, { ...FAKE_SECRETS, proxmoxApiToken: FAKE_POOL_SECRETS.proxmoxApiToken });

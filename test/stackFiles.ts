@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { RawStackConfig, parseStackConfig } from "../stacks/config";
+import * as assert from "assert";
+import { RawStackConfig, StackConfigError, parseStackConfig } from "../stacks/config";
 import { PROJECT, StackConfig } from "../components/model";
 
 /** Fake secret values used when a test does not pass its own. */
@@ -70,4 +71,40 @@ export function devStackConfig(secrets?: Record<string, string>): StackConfig {
 /** The parsed two-site fixture stack with fake secrets. */
 export function twoSitesStackConfig(secrets?: Record<string, string>): StackConfig {
     return parseStackConfig(loadStackFile(TWO_SITES_STACK_FILE, secrets));
+}
+
+/** Applies `fn` to the parsed JSON value of a structured key (or creates it from undefined; undefined removes it). */
+export function editStructured(raw: RawStackConfig, shortKey: string, fn: (v: any) => any): RawStackConfig {
+    const full = fullKey(shortKey);
+    const next = fn(raw.values[full] === undefined ? undefined : JSON.parse(raw.values[full]));
+    const values = { ...raw.values };
+    if (next === undefined) {
+        delete values[full];
+    } else {
+        values[full] = JSON.stringify(next);
+    }
+    return { values, secretKeys: raw.secretKeys };
+}
+
+/**
+ * Parses and expects failure; returns the problem lines after checking that neither the message
+ * nor any line shows even the first 20 characters of a secret value, and that the message lists every line.
+ */
+export function stackConfigProblems(raw: RawStackConfig, secretValues: readonly string[]): string[] {
+    let caught: unknown;
+    try {
+        parseStackConfig(raw);
+    } catch (e) {
+        caught = e;
+    }
+    assert.ok(caught instanceof StackConfigError, `expected a StackConfigError, got ${caught === undefined ? "success" : String(caught)}`);
+    for (const secret of secretValues) {
+        const prefix = secret.slice(0, 20);
+        assert.ok(!caught.message.includes(prefix), `error message leaks a secret value:\n${caught.message}`);
+        assert.ok(!caught.problems.some((p) => p.includes(prefix)), "a problem line leaks a secret prefix");
+    }
+    for (const p of caught.problems) {
+        assert.ok(caught.message.includes(p));
+    }
+    return caught.problems;
 }
