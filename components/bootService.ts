@@ -18,6 +18,7 @@ import * as random from "@pulumi/random";
 import * as tailscale from "@pulumi/tailscale";
 import {
     BOOT_INVENTORY_FILE_ENV,
+    BOOT_SECRET_ENV,
     BUNDLED_INVENTORY_FILE,
     inventoryFromSites,
     siteBootUrl,
@@ -75,12 +76,13 @@ export interface BootServiceArgs {
     /** The packed service source; a Promise is fine (the bundle is built while the program runs). */
     source: pulumi.Input<BootServiceSource>;
     /**
-     * Machine name -> the SMBIOS UUID and serial of the VM the stack creates for it
-     * (EdgeVmIdentities.byMachine). The service requires a booting machine to report them; they
-     * reach it as the secret BOOT_MACHINE_IDENTITIES (the serial keeps the VM's identity off the
-     * site's L2). Default {}.
+     * The stack's VM identity key (secret; EdgeVmIdentities.key). The service derives from it the
+     * SMBIOS UUID and serial of every VM whose inventory entry is marked `derivedIdentity`
+     * (model/vmIdentity.ts) and requires a booting VM to report them; it reaches the service as
+     * the secret BOOT_VM_IDENTITY_KEY, whose size does not grow with the number of VMs. Required
+     * when some machine has `vm` without both `uuid` and `serial`; otherwise unused.
      */
-    vmIdentities?: Record<string, pulumi.Input<{ uuid: string; serial: string }>>;
+    vmIdentityKey?: pulumi.Input<string>;
 }
 
 /** The label the policy pack uses to find the boot service. */
@@ -117,6 +119,11 @@ export {
     SECRET_MANAGER_PAYLOAD_MAX_BYTES,
 };
 export type { BootServiceSource };
+
+/** Names of the machines whose VM identity the service derives (BOOT_VM_IDENTITY_KEY): the inventory's `derivedIdentity` ones. */
+export function derivedIdentityMachines(sites: EdgeSiteConfig[]): string[] {
+    return inventoryFromSites(sites).flatMap((s) => s.machines.filter((m) => m.derivedIdentity === true).map((m) => m.name));
+}
 
 /** The non-secret key backend parameters the service receives in BOOT_SETTINGS. */
 export function keyBackendSettings(service: BootServiceConfig, tailnet: TailnetConfig): KeyBackendSettings {
@@ -242,8 +249,15 @@ export class BootService extends pulumi.ComponentResource {
             { env: "BOOT_SITE_TOKENS", id: "site-tokens", value: pulumi.jsonStringify(siteTokens) },
             { env: "BOOT_ADMIN_TOKEN", id: "admin-token", value: this.adminToken },
         ];
-        if (Object.keys(args.vmIdentities ?? {}).length > 0) {
-            secretEnvs.push({ env: "BOOT_MACHINE_IDENTITIES", id: "machine-identities", value: pulumi.jsonStringify(args.vmIdentities ?? {}) });
+        const derived = derivedIdentityMachines(args.sites);
+        if (derived.length > 0) {
+            if (args.vmIdentityKey === undefined) {
+                throw new Error(
+                    `BootService: ${derived.length} VM(s) (${derived.slice(0, 3).join(", ")}${derived.length > 3 ? ", ..." : ""}) get an SMBIOS identity derived from the stack's VM identity key, ` +
+                        "and the service needs that key; pass vmIdentityKey (EdgeVmIdentities.key)",
+                );
+            }
+            secretEnvs.push({ env: BOOT_SECRET_ENV.vmIdentityKey, id: "vm-identity-key", value: args.vmIdentityKey });
         }
         const serviceName = bootServiceName(args.namePrefix);
         const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }, { parent: this }).number;

@@ -31,9 +31,15 @@ export interface BootMachineInput {
     /**
      * SMBIOS system serial (not a vendor placeholder). When set, every request for this machine
      * must report exactly this serial. The serial travels only inside HTTPS (never in DHCP), so a
-     * random one (the stack gives each VM one) keeps a machine's identity off the site's L2.
+     * secret one (the stack derives one for each VM) keeps a machine's identity off the site's L2.
      */
     serial?: string;
+    /**
+     * true: a VM the stack creates whose `uuid` / `serial`, where not set here, the service derives
+     * from BOOT_VM_IDENTITY_KEY and the machine's name (model/vmIdentity.ts), exactly as the stack
+     * did for the VM's domain. Not allowed with both `uuid` and `serial` set. Default false.
+     */
+    derivedIdentity?: boolean;
     /** CPU architecture. Default "amd64". `assets` must have an entry for it. */
     arch?: Architecture;
     /** Install disk, e.g. "/dev/vda". Exactly one of `installDisk` / `diskSelector`. */
@@ -167,14 +173,12 @@ export const BOOT_SECRET_ENV = {
      */
     adminToken: "BOOT_ADMIN_TOKEN",
     /**
-     * JSON `MachineIdentities`: the SMBIOS UUID and serial the graph gave each VM it creates,
-     * merged into the inventory at start-up (the serial keeps the VM's identity off the L2).
+     * The stack's VM identity key (model/vmIdentity.ts): the service derives the SMBIOS UUID and
+     * serial of every inventory machine marked `derivedIdentity` from it at start-up. One value
+     * of constant size whatever the number of VMs; required when any machine is so marked.
      */
-    machineIdentities: "BOOT_MACHINE_IDENTITIES",
+    vmIdentityKey: "BOOT_VM_IDENTITY_KEY",
 } as const;
-
-/** Machine name -> the SMBIOS identifiers its requests must report, beyond what the inventory records. */
-export type MachineIdentities = Record<string, { uuid?: string; serial?: string }>;
 
 /** Path prefix of the admin API (bearer `BOOT_ADMIN_TOKEN`); docs/boot-service-api.md lists its routes. */
 export const ADMIN_API_PREFIX = "/v1/admin";

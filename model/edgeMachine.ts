@@ -5,7 +5,8 @@
  * accepts is a machine the service starts with, and the other way round.
  *
  * The two forms differ only in what each side needs: the stack form carries the static lease
- * address (`ip`) and the optional VM the stack creates (`vm`); the service form has neither.
+ * address (`ip`) and the optional VM the stack creates (`vm`); the service form has neither, and
+ * instead marks a VM whose SMBIOS UUID or serial the service derives (`derivedIdentity`).
  */
 import { ipv4 } from "./checks";
 import {
@@ -24,7 +25,7 @@ import {
     ZONE_LABEL,
 } from "./identity";
 import { closest, Problems } from "./problems";
-import { asObject, checkKeys, child, num, Obj, oneOf, str, strMap } from "./readers";
+import { asObject, bool, checkKeys, child, num, Obj, oneOf, str, strMap } from "./readers";
 import { dnsLabel } from "./checks";
 
 export type Architecture = "amd64" | "arm64";
@@ -75,7 +76,14 @@ export interface EdgeMachineConfig {
 }
 
 /** The boot service's inventory machine: the same type, minus what the service does not need. */
-export type BootMachine = Omit<EdgeMachineConfig, "ip" | "vm">;
+export type BootMachine = Omit<EdgeMachineConfig, "ip" | "vm"> & {
+    /**
+     * Set when the stack creates the machine as a VM and gives it a derived SMBIOS identity
+     * (model/vmIdentity.ts): the service derives whichever of `uuid` / `serial` is not set here
+     * from BOOT_VM_IDENTITY_KEY and the machine's name. Absent: nothing is derived.
+     */
+    derivedIdentity?: true;
+};
 
 /** Which side is reading the machine. */
 export type EdgeMachineForm = "stack" | "service";
@@ -84,8 +92,18 @@ export const EDGE_VM_DEFAULTS: EdgeVmConfig = { vcpu: 2, memoryMiB: 4096, diskSi
 /** Install disk of a VM the stack creates (its one virtio disk). */
 export const VM_INSTALL_DISK = "/dev/vda";
 
-const SERVICE_KEYS = ["name", "mac", "uuid", "serial", "arch", "installDisk", "diskSelector", "labels", "taints", "enrollment"] as const;
-const STACK_KEYS = [...SERVICE_KEYS, "ip", "vm"] as const;
+const COMMON_KEYS = ["name", "mac", "uuid", "serial", "arch", "installDisk", "diskSelector", "labels", "taints", "enrollment"] as const;
+const SERVICE_KEYS = [...COMMON_KEYS, "derivedIdentity"] as const;
+const STACK_KEYS = [...COMMON_KEYS, "ip", "vm"] as const;
+
+/**
+ * Whether the stack derives part of this machine's SMBIOS identity from its VM identity key: a
+ * VM it creates whose `uuid` or `serial` the config does not set. The one rule both the VM's
+ * domain (EdgeVmIdentities) and the service's inventory (`bootMachineOf`) follow.
+ */
+export function needsDerivedIdentity(m: Pick<EdgeMachineConfig, "vm" | "uuid" | "serial">): boolean {
+    return m.vm !== undefined && (m.uuid === undefined || m.serial === undefined);
+}
 
 /** Reads a VM section ({} for all defaults). */
 export function parseEdgeVm(p: Problems, raw: unknown, path: string): EdgeVmConfig | undefined {
@@ -153,12 +171,19 @@ function readEdgeMachine(p: Problems, raw: unknown, path: string, form: EdgeMach
     const before = p.count;
     checkKeys(p, path, o, form === "stack" ? STACK_KEYS : SERVICE_KEYS, {
         hostname: 'the hostname is the machine name; rename the key to "name"',
+        ...(form === "stack"
+            ? { derivedIdentity: 'is set by the stack itself for a machine with "vm" whose uuid or serial is not set; remove it' }
+            : {}),
     });
     const name = str(p, o, path, "name", { required: 'name the machine (its hostname and Kubernetes node name, a DNS label), e.g. "talos-edge-1"', check: dnsLabel() });
     const macRaw = str(p, o, path, "mac", { required: 'set the MAC address of the machine\'s boot NIC, e.g. "52:54:00:00:02:01"', check: macCheck });
     const ip = form === "stack" ? str(p, o, path, "ip", { required: 'set the static DHCP lease address inside the site subnet, e.g. "10.0.20.10"', check: ipv4 }) : undefined;
     const uuid = str(p, o, path, "uuid", { check: uuidCheck });
     const serial = str(p, o, path, "serial", { check: serialCheck });
+    const derivedIdentity = form === "service" ? bool(p, o, path, "derivedIdentity", false) : false;
+    if (derivedIdentity && uuid !== undefined && serial !== undefined) {
+        p.add(child(path, "derivedIdentity"), "is true, but uuid and serial are both set, so nothing is left to derive; remove derivedIdentity");
+    }
     // A key written with no value (YAML `installDisk:`) is null: absent, as the readers take it.
     const arch = o.arch == null ? "amd64" : (str(p, o, path, "arch", { check: oneOf<Architecture>(ARCHITECTURES) }) as Architecture | undefined);
     const disk = str(p, o, path, "installDisk", { check: installDiskCheck });
@@ -201,6 +226,7 @@ function readEdgeMachine(p: Problems, raw: unknown, path: string, form: EdgeMach
     if (installDisk) machine.installDisk = installDisk;
     if (diskSelector) machine.diskSelector = diskSelector;
     if (form === "service") {
+        if (derivedIdentity) machine.derivedIdentity = true;
         return machine;
     }
     const full: EdgeMachineConfig = { ...machine, ip: ip! };
@@ -208,8 +234,11 @@ function readEdgeMachine(p: Problems, raw: unknown, path: string, form: EdgeMach
     return full;
 }
 
-/** The service form of a stack machine: what the boot service's inventory carries. */
+/**
+ * The service form of a stack machine: what the boot service's inventory carries. A VM whose
+ * identity the stack derives is marked `derivedIdentity`, so the service derives the same values.
+ */
 export function bootMachineOf(m: EdgeMachineConfig): BootMachine {
     const { ip: _ip, vm: _vm, ...rest } = m;
-    return rest;
+    return needsDerivedIdentity(m) ? { ...rest, derivedIdentity: true } : rest;
 }

@@ -51,8 +51,9 @@ export function composeEdge(
     if (cfg.edgeSites.length === 0) {
         return { sites: [], outputs: { siteBootUrls: {}, edgeLeases: {} } };
     }
-    // Each VM's SMBIOS UUID and serial, made before both sides that need them: the VM reports
-    // them, the boot service requires them (so a VM's config needs its serial, never seen on the L2).
+    // Each VM's SMBIOS UUID and serial, derived from one stack key before both sides that need
+    // them: the VM reports them, the boot service derives the same from the key and requires them
+    // (so a VM's config needs its serial, never seen on the L2).
     const vmIdentities = new EdgeVmIdentities(`${cfg.cluster.name}-vm-identity`, { sites: cfg.edgeSites }, opts);
     const bootService = new BootService(`${cfg.cluster.name}-boot`, {
         project: cfg.gcp.project,
@@ -68,7 +69,7 @@ export function composeEdge(
         installerImage: cloud.images.edgeInstallerImage,
         talosVersion: cfg.cluster.talosVersion,
         source,
-        vmIdentities: vmIdentities.byMachine,
+        vmIdentityKey: vmIdentities.key,
     }, opts);
 
     const sites = cfg.edgeSites.map((site) => new EdgeSite(`${cfg.cluster.name}-${site.name}`, {

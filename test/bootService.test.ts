@@ -45,6 +45,8 @@ function argsFor(cfg: StackConfig, extra: Partial<BootServiceArgs> = {}): BootSe
         talosVersion: "v1.12.4",
         // What packBootServer reports for a bundle packed with the stack's inventory.
         source: { path: "/nonexistent/boot-server.tar.gz", sha256: "ab".repeat(32), inventorySha256: bundledInventorySha256(inventoryFromSites(cfg.edgeSites)) },
+        // What EdgeVmIdentities makes (43 letters and digits); used only when a VM's identity is derived.
+        vmIdentityKey: pulumi.secret("TestVmIdentityKey0123456789abcdefghijklmnop"),
         ...extra,
     };
 }
@@ -316,7 +318,19 @@ describe("bootService pure helpers", () => {
             labels: {},
             taints: {},
             enrollment: 1,
+            // A VM with no uuid or serial in the config: the service derives both from BOOT_VM_IDENTITY_KEY.
+            derivedIdentity: true,
         });
+        const withUuid = { ...cfg.edgeSites[0], machines: [{ ...cfg.edgeSites[0].machines[0], uuid: "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d" }] };
+        assert.deepStrictEqual(
+            inventoryFromSites([withUuid])[0].machines[0].derivedIdentity,
+            true,
+            "the serial is still derived when only the uuid is set",
+        );
+        const explicit = { ...withUuid, machines: [{ ...withUuid.machines[0], serial: "SN-0001" }] };
+        assert.strictEqual("derivedIdentity" in inventoryFromSites([explicit])[0].machines[0], false, "nothing left to derive");
+        const bareMetal = { ...withUuid, machines: [{ ...cfg.edgeSites[0].machines[0], vm: undefined }] };
+        assert.strictEqual("derivedIdentity" in inventoryFromSites([bareMetal])[0].machines[0], false, "only VMs the stack creates");
     });
 
     it("inventoryFromSites passes a bumped enrollment generation to the service, which accepts it", () => {

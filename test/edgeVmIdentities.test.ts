@@ -1,9 +1,10 @@
 /**
  * What the edge graph does against the L2 attacker and for operators, built offline from the dev
  * stack file with the Pulumi mocks:
- *  - every VM gets a random SMBIOS UUID and serial; the same values reach the VM's domain (its
- *    XSLT, checked with xsltproc and virt-xml-validate) and the boot service (the secret
- *    BOOT_MACHINE_IDENTITIES), whose inventory then requires them;
+ *  - every VM gets an SMBIOS UUID and serial derived from one stack key; the VM's domain (its
+ *    XSLT, checked with xsltproc and virt-xml-validate) reports them, and the boot service,
+ *    given only the key (the secret BOOT_VM_IDENTITY_KEY), derives the same values through its
+ *    real settings path and requires them; the key's secret has the same size for 10,000 VMs;
  *  - the service's public URL is pinned to Cloud Run's deterministic URL, with Cloud Run's proxy
  *    hop set explicitly;
  *  - the admin API gets its own random credential in Secret Manager, exported as a secret.
@@ -13,16 +14,19 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { bootServiceName, bundledInventorySha256, deterministicServiceUrl } from "../components/bootService";
+import * as pulumi from "@pulumi/pulumi";
+import { BootService, bootServiceName, bundledInventorySha256, deterministicServiceUrl } from "../components/bootService";
 import { edgeVmDomainXmlPreview } from "../components/edgeVm";
+import { EdgeVmIdentities } from "../components/edgeVmIdentities";
 import type { StackConfig } from "../components/model";
 import { renderEdgeVmXslt } from "../infra/edge-host/libvirt";
 import { identityFromRequest, Inventory } from "../infra/boot-server/src/inventory";
-import { parseBootSettings, withMachineIdentities } from "../infra/boot-server/src/settings";
-import { inventoryFromSites } from "../model/bootContract";
+import { loadBootEnvironment, parseBootSettings } from "../infra/boot-server/src/settings";
+import { inventoryFileText, inventoryFromSites } from "../model/bootContract";
+import { deriveVmIdentity } from "../model/vmIdentity";
 import { composeCloud } from "../stacks/cloud";
 import { composeEdge } from "../stacks/edge";
-import { findResource, inputIsSecret, isSecret, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
+import { findResource, inputIsSecret, isSecret, registered, resetRegistrations, resourcesOfType, settle, valueOf } from "./mocks";
 import { devStackConfig } from "./stackFiles";
 
 const SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
@@ -52,48 +56,83 @@ describe("edge graph: VM identities, pinned public URL, admin credential", () =>
         await settle();
     });
 
-    it("gives each VM a random SMBIOS UUID and serial, and the service the same values as a secret", async () => {
+    it("derives each VM's SMBIOS UUID and serial from one stack key, and the service derives the same from that key alone", async () => {
         const vm = cfg.edgeSites[0].machines.find((m) => m.vm !== undefined)!;
-        const uuid = findResource("random:index/randomUuid:RandomUuid", `${cfg.cluster.name}-vm-identity-${vm.name}-uuid`);
-        const serial = findResource("random:index/randomPassword:RandomPassword", `${cfg.cluster.name}-vm-identity-${vm.name}-serial`);
-        assert.deepEqual({ length: serial.inputs.length, special: serial.inputs.special, upper: serial.inputs.upper }, { length: 32, special: false, upper: false });
+        assert.equal(vm.uuid ?? vm.serial, undefined, "the fixture's VM sets neither: both are derived");
+        // One key for the stack; no resource per VM.
+        const key = findResource("random:index/randomPassword:RandomPassword", `${cfg.cluster.name}-vm-identity-key`);
+        assert.deepEqual({ length: key.inputs.length, special: key.inputs.special }, { length: 43, special: false });
+        assert.equal(key.inputs.keepers, undefined, "made once, kept in state");
+        assert.deepEqual(resourcesOfType("random:index/randomUuid:RandomUuid"), []);
+        assert.deepEqual(resourcesOfType("random:index/randomPassword:RandomPassword").filter((r) => r.name.includes(vm.name)), []);
         assert.ok(await isSecret(handles.identities.byMachine[vm.name]), "secret in state");
-        assert.equal(uuid.inputs.keepers, undefined, "made once, kept in state");
+        assert.ok(await isSecret(handles.identities.key!), "the key is secret in state");
+        const id = await valueOf(handles.identities.byMachine[vm.name]);
+        assert.deepEqual(id, deriveVmIdentity(await valueOf(handles.identities.key!), vm.name));
 
+        // The service gets the key, and nothing per VM, as a Secret Manager secret.
         const env = serviceEnv();
-        assert.equal(env.BOOT_MACHINE_IDENTITIES.value, undefined, "not a plain environment value");
-        assert.equal(env.BOOT_MACHINE_IDENTITIES.valueSource.secretKeyRef.secret, `${cfg.cluster.name}-boot-machine-identities`);
-        const version = findResource(SECRET_VERSION, `${cfg.cluster.name}-boot-machine-identities`);
+        assert.equal(env.BOOT_MACHINE_IDENTITIES, undefined, "the per-VM list is gone");
+        assert.equal(env.BOOT_VM_IDENTITY_KEY.value, undefined, "not a plain environment value");
+        assert.equal(env.BOOT_VM_IDENTITY_KEY.valueSource.secretKeyRef.secret, `${cfg.cluster.name}-boot-vm-identity-key`);
+        const version = findResource(SECRET_VERSION, `${cfg.cluster.name}-boot-vm-identity-key`);
         assert.ok(inputIsSecret(version, "secretData"));
-        const identities = JSON.parse(version.inputs.secretData) as Record<string, { uuid: string; serial: string }>;
-        assert.deepEqual(Object.keys(identities), [vm.name]);
-        const id = identities[vm.name];
-        assert.match(id.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "lower case");
+        assert.equal(version.inputs.secretData, await valueOf(handles.identities.key!));
+        assert.equal(handles.inventory[0].machines.find((m) => m.name === vm.name)?.derivedIdentity, true, "the inventory marks the VM");
 
         // The domain reports exactly these (XSLT applied to what the provider generates, then validated).
         const domain = findResource("libvirt:index/domain:Domain", `${cfg.cluster.name}-site-1-vm-${vm.name}-domain`);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-identity-"));
+        let domainId: { uuid: string; serial: string };
         try {
             fs.writeFileSync(path.join(dir, "vm.xslt"), domain.inputs.xml.xslt);
             fs.writeFileSync(path.join(dir, "domain.xml"), edgeVmDomainXmlPreview(cfg.edgeSites[0], vm));
             const t = spawnSync("xsltproc", ["-o", path.join(dir, "out.xml"), path.join(dir, "vm.xslt"), path.join(dir, "domain.xml")], { encoding: "utf8" });
             assert.equal(t.status, 0, t.stderr);
             const xpath = (expr: string) => spawnSync("xmllint", ["--xpath", expr, path.join(dir, "out.xml")], { encoding: "utf8" }).stdout.trim();
-            assert.equal(xpath("string(/domain/uuid)"), id.uuid);
-            assert.equal(xpath("string(/domain/sysinfo[@type='smbios']/system/entry[@name='serial'])"), id.serial);
+            domainId = { uuid: xpath("string(/domain/uuid)"), serial: xpath("string(/domain/sysinfo[@type='smbios']/system/entry[@name='serial'])") };
+            assert.deepEqual(domainId, id);
             assert.equal(xpath("string(/domain/os/smbios/@mode)"), "sysinfo");
             const v = spawnSync("virt-xml-validate", [path.join(dir, "out.xml"), "domain"], { encoding: "utf8" });
             assert.equal(v.status, 0, `${v.stdout}${v.stderr}`);
+
+            // The service, started the way Cloud Run starts it (BOOT_SETTINGS, the bundled
+            // inventory file and the secrets), derives the domain's values and requires both.
+            fs.writeFileSync(path.join(dir, "inventory.json"), inventoryFileText(handles.inventory));
+            const loaded = loadBootEnvironment({
+                BOOT_SETTINGS: env.BOOT_SETTINGS.value,
+                BOOT_INVENTORY_FILE: path.join(dir, "inventory.json"),
+                BOOT_BASE_CONFIG: "version: v1alpha1\n",
+                BOOT_SITE_TOKENS: findResource(SECRET_VERSION, `${cfg.cluster.name}-boot-site-tokens`).inputs.secretData,
+                BOOT_VM_IDENTITY_KEY: version.inputs.secretData,
+            });
+            const served = loaded.settings.sites[0].machines.find((m) => m.name === vm.name)!;
+            assert.deepEqual({ uuid: served.uuid, serial: served.serial }, domainId, "the service requires what the domain reports");
+            const inventory = new Inventory(loaded.settings.sites);
+            assert.equal(inventory.lookup("site-1", identityFromRequest(vm.mac, domainId.uuid.toUpperCase(), domainId.serial)).kind, "known");
+            assert.equal(inventory.lookup("site-1", identityFromRequest(vm.mac, domainId.uuid)).kind, "conflict", "the UUID seen in DHCP is not enough");
+            assert.equal(inventory.lookup("site-1", identityFromRequest(vm.mac, domainId.uuid, deriveVmIdentity("x".repeat(43), vm.name).serial)).kind, "conflict", "another key's serial");
+            assert.equal(inventory.lookup("site-1", identityFromRequest(vm.mac)).kind, "conflict");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
 
-        // The service, reading BOOT_SETTINGS, the bundled inventory and the secret, requires both.
-        const settings = parseBootSettings({ ...JSON.parse(env.BOOT_SETTINGS.value), sites: handles.inventory });
-        const inventory = new Inventory(withMachineIdentities(settings.sites, version.inputs.secretData));
-        assert.equal(inventory.lookup("site-1", identityFromRequest(vm.mac, id.uuid, id.serial)).kind, "known");
-        assert.equal(inventory.lookup("site-1", identityFromRequest(vm.mac, id.uuid)).kind, "conflict", "the UUID seen in DHCP is not enough");
-        assert.equal(inventory.lookup("site-1", identityFromRequest(vm.mac)).kind, "conflict");
+    it("keeps a uuid or serial set in the stack config, deriving only the other", async () => {
+        const c = devStackConfig();
+        const vm = c.edgeSites[0].machines.find((m) => m.vm !== undefined)!;
+        vm.uuid = "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d";
+        const ids = new EdgeVmIdentities("partial", { sites: c.edgeSites });
+        const id = await valueOf(ids.byMachine[vm.name]);
+        assert.equal(id.uuid, vm.uuid);
+        assert.equal(id.serial, deriveVmIdentity(await valueOf(ids.key!), vm.name).serial);
+
+        vm.serial = "SN-VM-0001";
+        const fixed = new EdgeVmIdentities("explicit", { sites: c.edgeSites });
+        assert.deepEqual(await valueOf(fixed.byMachine[vm.name]), { uuid: vm.uuid, serial: "SN-VM-0001" });
+        assert.equal(fixed.key, undefined, "no key when nothing is derived");
+        await settle();
+        assert.equal(registered.some((r) => r.name === "explicit-key"), false);
     });
 
     it("pins the service's public URL to Cloud Run's deterministic URL and trusts exactly Cloud Run's proxy hop", async () => {
@@ -122,6 +161,89 @@ describe("edge graph: VM identities, pinned public URL, admin credential", () =>
         const siteToken = new URL(await valueOf(handles.edge.outputs.siteBootUrls["site-1"])).password;
         assert.notEqual(token, decodeURIComponent(siteToken), "never a site token");
         assert.equal(findResource(SECRET_VERSION, `${cfg.cluster.name}-boot-admin-token`).inputs.secretData, token);
+    });
+});
+
+describe("VM identities at scale: one key, whatever the number of VMs", () => {
+    beforeEach(resetRegistrations);
+
+    /** The dev stack with `count` VMs on its site (unique names and MACs; no uuid or serial set). */
+    function withVms(count: number): StackConfig {
+        const c = devStackConfig();
+        const template = c.edgeSites[0].machines.find((m) => m.vm !== undefined)!;
+        c.edgeSites = [{
+            ...c.edgeSites[0],
+            machines: Array.from({ length: count }, (_, i) => {
+                const hex = i.toString(16).padStart(6, "0");
+                return { ...template, name: `vm-${String(i).padStart(5, "0")}`, mac: `52:54:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}` };
+            }),
+        }];
+        return c;
+    }
+
+    /** EdgeVmIdentities and BootService as composeEdge wires them; returns the key secret's bytes. */
+    async function keySecretBytes(c: StackConfig): Promise<{ bytes: number; ids: EdgeVmIdentities }> {
+        const ids = new EdgeVmIdentities(`${c.cluster.name}-vm-identity`, { sites: c.edgeSites });
+        new BootService(`${c.cluster.name}-boot`, {
+            project: c.gcp.project,
+            namePrefix: c.cluster.name,
+            service: c.bootService,
+            tailnet: c.tailnet,
+            sites: c.edgeSites,
+            baseWorkerConfig: pulumi.secret("version: v1alpha1\n"),
+            assets: { amd64: { kernel: "https://factory.talos.dev/image/e/v1.12.4/kernel-amd64", initramfs: "https://factory.talos.dev/image/e/v1.12.4/initramfs-amd64.xz" } },
+            installerImage: "factory.talos.dev/metal-installer/e:v1.12.4",
+            talosVersion: "v1.12.4",
+            source: { path: "/nonexistent/boot-server.tar.gz", sha256: "ef".repeat(32), inventorySha256: bundledInventorySha256(inventoryFromSites(c.edgeSites)) },
+            vmIdentityKey: ids.key,
+        });
+        await settle();
+        const version = findResource(SECRET_VERSION, `${c.cluster.name}-boot-vm-identity-key`);
+        return { bytes: Buffer.byteLength(version.inputs.secretData), ids };
+    }
+
+    it("10,000 VMs: the service's identity secret is the 43-character key, as for 10 VMs, and the graph has one key resource", async function () {
+        this.timeout(180_000);
+        const small = await keySecretBytes(withVms(10));
+        resetRegistrations();
+        const large = await keySecretBytes(withVms(10_000));
+        assert.equal(large.bytes, small.bytes, "constant size");
+        assert.ok(large.bytes < 100, `${large.bytes} bytes`);
+        assert.equal(resourcesOfType("random:index/randomPassword:RandomPassword").filter((r) => r.name.endsWith("-vm-identity-key")).length, 1);
+        assert.deepEqual(resourcesOfType("random:index/randomUuid:RandomUuid"), []);
+        assert.equal(Object.keys(large.ids.byMachine).length, 10_000);
+        // Spot check: the last VM's domain values are what the service derives from the key.
+        assert.deepEqual(await valueOf(large.ids.byMachine["vm-09999"]), deriveVmIdentity(await valueOf(large.ids.key!), "vm-09999"));
+    });
+
+    it("gives the service no key when no VM identity is derived, and refuses a derived VM without the key", async () => {
+        const c = withVms(2);
+        for (const m of c.edgeSites[0].machines) {
+            m.uuid = `5b1c2d3e-4f50-4a6b-8c7d-00000000000${m.name.slice(-1)}`;
+            m.serial = `SN-${m.name}`;
+        }
+        const ids = new EdgeVmIdentities("explicit", { sites: c.edgeSites });
+        assert.equal(ids.key, undefined);
+        const args = {
+            project: c.gcp.project,
+            namePrefix: c.cluster.name,
+            service: c.bootService,
+            tailnet: c.tailnet,
+            baseWorkerConfig: "version: v1alpha1\n",
+            assets: {},
+            installerImage: "factory.talos.dev/metal-installer/e:v1.12.4",
+            talosVersion: "v1.12.4",
+        };
+        const source = (sites: StackConfig["edgeSites"]) => ({ path: "/nonexistent/b.tar.gz", sha256: "ef".repeat(32), inventorySha256: bundledInventorySha256(inventoryFromSites(sites)) });
+        new BootService("nokey", { ...args, sites: c.edgeSites, source: source(c.edgeSites) });
+        await settle();
+        assert.deepEqual(resourcesOfType(SECRET_VERSION).filter((v) => v.name.includes("vm-identity")), []);
+
+        const derived = withVms(2);
+        assert.throws(
+            () => new BootService("missing", { ...args, sites: derived.edgeSites, source: source(derived.edgeSites) }),
+            /2 VM\(s\) \(vm-00000, vm-00001\) get an SMBIOS identity derived from the stack's VM identity key.*pass vmIdentityKey \(EdgeVmIdentities\.key\)/,
+        );
     });
 });
 

@@ -25,6 +25,8 @@ class GatedMinter extends FakeMinter {
     private entered: () => void = () => undefined;
     readonly minting: Promise<void> = new Promise((resolve) => (this.entered = resolve));
     gated = true;
+    /** The budget signal of each mint, as the route passed it. */
+    readonly signals: Array<AbortSignal | undefined> = [];
 
     open(): void {
         this.gated = false;
@@ -33,6 +35,7 @@ class GatedMinter extends FakeMinter {
 
     override async mint(req: Parameters<FakeMinter["mint"]>[0]) {
         this.calls++;
+        this.signals.push(req.signal);
         this.entered();
         if (this.gated) await this.gate;
         return super.mint(req);
@@ -93,6 +96,8 @@ describe("boot-server config delivery (two-step redemption)", function () {
         assert.equal(slow.status, 503);
         assert.deepEqual(JSON.parse(slow.body), { error: "key_unavailable" });
         assert.match(String(events("key_mint_failed", ticket)[0]?.reason), /key minting did not finish within 200 ms/);
+        // The backend got the same budget, so its API calls stop with the answer, not after it.
+        assert.equal(minter.signals[0]?.aborted, true, "the mint's budget signal had aborted when the 503 went out");
         minter.open();
         const retried = await rawRequest(port, { path: `/v1/config/${ticket}` });
         assert.equal(retried.status, 200, retried.body);

@@ -126,4 +126,23 @@ describe("keys/headscale: HeadscaleKeyMinter against a local fake of Headscale's
         });
         assert.equal(api.requests.length, 1);
     });
+
+    it("stops at the mint's budget: no retry after it, the attempt on its way abandoned", async () => {
+        api.failNext("preauthkey", { status: 500, body: { code: 13, message: "internal", details: [] } });
+        const slow = minter({ retry: { ...FAST_RETRY, backoffMs: 2000, maxBackoffMs: 2000 } });
+        const started = Date.now();
+        await assert.rejects(slow.mint({ site: "s", machine: "m", signal: AbortSignal.timeout(300) }), (e: unknown) => {
+            assert.ok(e instanceof KeyMintError);
+            assert.match(e.message, /time budget ran out/);
+            return true;
+        });
+        assert.ok(Date.now() - started < 1500, "the mint ended with its budget, not after the backoff");
+        assert.equal(api.requests.length, 1, "no attempt started after the budget ran out");
+
+        api.stallNext("preauthkey", 5000);
+        const t0 = Date.now();
+        await assert.rejects(minter().mint({ site: "s", machine: "m", signal: AbortSignal.timeout(200) }), /time budget ran out/);
+        assert.ok(Date.now() - t0 < 1500, "abandoned at the budget, not at the 2 s attempt timeout");
+        assert.equal(api.mintedKeys.length, 0);
+    });
 });

@@ -226,6 +226,37 @@ describe("keys/tailscale: TailscaleKeyMinter against a local fake of the Tailsca
         assert.equal(api.mintedKeys.length, 0);
     });
 
+    it("stops at the mint's budget: no retry after it, the attempt on its way abandoned", async () => {
+        // The attempt fails with 500 and the next would come after a 2 s backoff.
+        api.failNext("keys", { status: 500 });
+        const slow = minter({ retry: { ...FAST_RETRY, backoffMs: 2000, maxBackoffMs: 2000 } });
+        const started = Date.now();
+        await assert.rejects(slow.mint({ site: "s", machine: "a", signal: AbortSignal.timeout(300) }), (e: unknown) => {
+            assert.ok(e instanceof KeyMintError);
+            assert.match(e.message, /time budget ran out/);
+            return true;
+        });
+        assert.ok(Date.now() - started < 1500, "the mint ended with its budget, not after the backoff");
+        assert.equal(keyRequests(api).length, 1, "no attempt started after the budget ran out");
+
+        // A request on its way (the API stalls) is abandoned at the budget, not at the 2 s attempt timeout.
+        api.stallNext("keys", 5000);
+        const t0 = Date.now();
+        await assert.rejects(minter().mint({ site: "s", machine: "b", signal: AbortSignal.timeout(200) }), /time budget ran out/);
+        assert.ok(Date.now() - t0 < 1500, "abandoned at the budget");
+        assert.equal(api.mintedKeys.length, 0);
+    });
+
+    it("stops waiting for a shared token request at the mint's budget, and the token still serves the next mint", async () => {
+        api.stallNext("token", 600);
+        const shared = minter();
+        await assert.rejects(shared.mint({ site: "s", machine: "a", signal: AbortSignal.timeout(100) }), /token request not waited for/);
+        // The token request went on for whoever waits next, and is reused.
+        await shared.mint({ site: "s", machine: "b" });
+        assert.equal(tokenRequests(api).length, 1);
+        assert.equal(api.mintedKeys.length, 1);
+    });
+
     it("a minted key is single use at the fake (the lab relies on this)", async () => {
         const minted = await minter().mint({ site: "s", machine: "a" });
         assert.equal(api.consumeKey(minted.key), true);

@@ -4,8 +4,8 @@
  * DHCP option 97). Over real HTTP:
  *  - a machine whose inventory entry records a UUID and a serial gets a ticket only for a request
  *    reporting both; the serial is the one identifier the L2 never sees;
- *  - the graph's VM identities (BOOT_MACHINE_IDENTITIES) are merged into the inventory and
- *    required the same way;
+ *  - a VM the graph creates (marked derivedIdentity) gets its UUID and serial derived from the
+ *    stack's key (BOOT_VM_IDENTITY_KEY) and must report both the same way: a wrong serial is 409;
  *  - tickets for one machine are rate-limited, so a token holder cannot keep superseding the
  *    ticket of a machine that is booting.
  */
@@ -14,14 +14,17 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../infra/boot-server/src/app";
 import { MACHINE_TICKET_BURST, MachineTicketThrottle } from "../../infra/boot-server/src/http/ticket-throttle";
-import { parseBootSettings, SettingsError, withMachineIdentities, type BootSettingsInput } from "../../infra/boot-server/src/settings";
+import { loadBootEnvironment, parseBootSettings, SettingsError, withDerivedIdentities, type BootSettingsInput } from "../../infra/boot-server/src/settings";
 import { createPgliteStore } from "../../infra/boot-server/src/store/pglite";
 import type { BootStore } from "../../infra/boot-server/src/store/types";
+import { deriveVmIdentity } from "../../model/vmIdentity";
 import { BASE_CONFIG, EDGE1, FakeMinter, rawRequest, RawResponse, settingsInput, SITE_TOKENS } from "./fixtures";
 
-/** A VM as the graph makes it: MAC and a random UUID and serial. */
+/** A VM as the graph makes it: a MAC, and an identity derived from the stack's key. */
 const VM = { name: "vm-1", mac: "52:54:00:00:0f:01", installDisk: "/dev/vda" };
-const VM_ID = { uuid: "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", serial: "9f86d081884c7d659a2feaa0c55ad015" };
+/** The stack's VM identity key (random.RandomPassword, 43 letters and digits). */
+const KEY = "Kq3vX9mB2nL7wR4tY8pZ1cF6hJ0dG5sAeUiOoPwQrTy";
+const VM_ID = deriveVmIdentity(KEY, VM.name);
 
 describe("boot-server against an L2 attacker (HTTP)", function () {
     this.timeout(60_000);
@@ -31,11 +34,11 @@ describe("boot-server against an L2 attacker (HTTP)", function () {
     let store: BootStore;
     let nowMs = Date.parse("2026-06-01T08:00:00.000Z");
 
-    async function start(input: BootSettingsInput, identities?: string): Promise<{ port: number; minter: FakeMinter }> {
+    async function start(input: BootSettingsInput, key?: string): Promise<{ port: number; minter: FakeMinter }> {
         const parsed = parseBootSettings(input);
         const minter = new FakeMinter();
         const app = await buildApp({
-            settings: { ...parsed, sites: withMachineIdentities(parsed.sites, identities) },
+            settings: { ...parsed, sites: withDerivedIdentities(parsed.sites, key) },
             secrets: { baseConfig: BASE_CONFIG, siteTokens: SITE_TOKENS },
             store,
             minter,
@@ -85,12 +88,17 @@ describe("boot-server against an L2 attacker (HTTP)", function () {
         assert.equal(minter.minted.length, 1);
     });
 
-    it("requires the graph's VM identity (BOOT_MACHINE_IDENTITIES) merged into the inventory", async () => {
+    it("requires the VM identity derived from BOOT_VM_IDENTITY_KEY: the right MAC and UUID with a wrong serial is 409", async () => {
         const input = settingsInput();
-        input.sites[0].machines.push({ ...VM });
-        const { port } = await start(input, JSON.stringify({ [VM.name]: VM_ID }));
+        input.sites[0].machines.push({ ...VM, derivedIdentity: true });
+        const { port } = await start(input, KEY);
+        const otherKeys = deriveVmIdentity("AnotherStacksKey0123456789abcdefghijklmnopq", VM.name).serial;
         assert.equal((await ask(port, { mac: VM.mac, uuid: VM_ID.uuid })).status, 409, "MAC and UUID are not enough");
-        assert.equal((await ask(port, { mac: VM.mac, uuid: VM_ID.uuid.toUpperCase(), serial: "0000000000000000000000000000000f" })).status, 409);
+        for (const wrong of ["0000000000000000000000000000000f", otherKeys, VM_ID.serial.toUpperCase()]) {
+            const res = await ask(port, { mac: VM.mac, uuid: VM_ID.uuid.toUpperCase(), serial: wrong });
+            assert.equal(res.status, 409, res.body);
+            assert.equal(events("identity_conflict").at(-1)?.reason, "serial differs from the inventory");
+        }
         const res = await ask(port, { mac: VM.mac, uuid: VM_ID.uuid.toUpperCase(), serial: VM_ID.serial });
         assert.equal(res.status, 200, res.body);
         assert.ok(ticketOf(res));
@@ -99,7 +107,7 @@ describe("boot-server against an L2 attacker (HTTP)", function () {
         // Logged by reference only: the serial is what keeps the VM's identity off the L2.
         assert.match(issued?.serialRef, /^[0-9a-f]{12}$/);
         assert.equal(issued?.serial, undefined);
-        for (const line of logs) assert.ok(!line.includes(VM_ID.serial) && !line.includes("0000000000000000000000000000000f"), line);
+        for (const line of logs) assert.ok(!line.includes(VM_ID.serial) && !line.includes(otherKeys) && !line.includes(KEY), line);
     });
 
     it("limits tickets per machine: a burst, then one per machineTicketIntervalSeconds; 429 ticket_rate_limited meanwhile", async () => {
@@ -160,34 +168,66 @@ describe("boot-server against an L2 attacker (HTTP)", function () {
         });
     });
 
-    describe("BOOT_MACHINE_IDENTITIES", () => {
-        const sites = () => parseBootSettings(settingsInput({ sites: [{ name: "alpha", machines: [{ ...VM }, { ...EDGE1 }] }] })).sites;
+    describe("BOOT_VM_IDENTITY_KEY", () => {
+        const sites = (vm: Record<string, unknown> = { ...VM, derivedIdentity: true }) =>
+            parseBootSettings(settingsInput({ sites: [{ name: "alpha", machines: [vm as never, { ...EDGE1 }] }] })).sites;
 
-        it("fills in the UUID (lower case) and serial of listed machines, and leaves the rest", () => {
-            const merged = withMachineIdentities(sites(), JSON.stringify({ [VM.name]: { uuid: VM_ID.uuid.toUpperCase(), serial: VM_ID.serial } }));
+        it("fills in the UUID and serial of marked machines from the key, keeps set values, and leaves the rest", () => {
+            const merged = withDerivedIdentities(sites(), KEY);
             assert.deepEqual({ uuid: merged[0].machines[0].uuid, serial: merged[0].machines[0].serial }, VM_ID);
             assert.deepEqual(merged[0].machines[1], sites()[0].machines[1]);
-            assert.deepEqual(withMachineIdentities(sites(), undefined), sites());
-            assert.deepEqual(withMachineIdentities(sites(), "  "), sites());
+            const partial = withDerivedIdentities(sites({ ...VM, uuid: "5B1C2D3E-4F50-4A6B-8C7D-9E0F1A2B3C4D", derivedIdentity: true }), KEY);
+            assert.deepEqual({ uuid: partial[0].machines[0].uuid, serial: partial[0].machines[0].serial }, { uuid: "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", serial: VM_ID.serial });
+            const unmarked = sites({ ...VM });
+            assert.deepEqual(withDerivedIdentities(unmarked, undefined), unmarked, "nothing marked: no key needed");
+            assert.deepEqual(withDerivedIdentities(unmarked, KEY), unmarked);
         });
 
-        it("refuses identities that would not hold, never quoting a serial", () => {
-            const cases: Array<[string, RegExp]> = [
-                [JSON.stringify({ ghost: VM_ID }), /ghost: the inventory has no machine of that name/],
-                [JSON.stringify({ [VM.name]: { uuid: "not-a-uuid" } }), /vm-1\.uuid: is not a usable SMBIOS UUID/],
-                [JSON.stringify({ [VM.name]: { serial: "bad;serial" } }), /vm-1\.serial: is not a usable SMBIOS serial/],
-                [JSON.stringify({ [VM.name]: {} }), /with at least one of them/],
-                [JSON.stringify({ [EDGE1.name]: { serial: "SN-OTHER-9" } }), /edge-1\.serial: differs from the inventory's serial/],
-                [JSON.stringify({ [VM.name]: { uuid: EDGE1.uuid } }), /vm-1 and edge-1 would share a uuid|edge-1 and vm-1 would share a uuid/],
-                ["{not json", /BOOT_MACHINE_IDENTITIES: is not valid JSON/],
+        it("refuses a missing or unusable key, naming the variable and the fix, never quoting the key", () => {
+            const cases: Array<[string | undefined, RegExp]> = [
+                [undefined, /^BOOT_VM_IDENTITY_KEY: is required: the inventory marks 1 machine\(s\) derivedIdentity \(vm-1\).*set it to that key/],
+                ["tooShortKey0123456789", /^BOOT_VM_IDENTITY_KEY: is not a usable VM identity key: it must be 32\.\.256 printable ASCII characters.*the value is secret and not shown/],
+                [`${KEY}\n`, /^BOOT_VM_IDENTITY_KEY: is not a usable VM identity key/],
+                [`${KEY} with spaces`, /^BOOT_VM_IDENTITY_KEY: is not a usable VM identity key/],
             ];
-            for (const [text, expected] of cases) {
+            for (const [key, expected] of cases) {
                 assert.throws(
-                    () => withMachineIdentities(sites(), text),
-                    (err: Error) => err instanceof SettingsError && expected.test(err.message) && !err.message.includes("bad;serial") && !err.message.includes("SN-OTHER-9"),
-                    text,
+                    () => withDerivedIdentities(sites(), key),
+                    (err: Error) => err instanceof SettingsError && expected.test(err.problems[0]) && (key === undefined || !err.message.includes(key.trim().slice(0, 20))),
+                    String(key),
                 );
             }
+            // Set but unusable is refused even when nothing is marked.
+            assert.throws(() => withDerivedIdentities(sites({ ...VM }), "short"), /BOOT_VM_IDENTITY_KEY: is not a usable VM identity key/);
+        });
+
+        it("refuses a derived value that another machine already has, without quoting it", () => {
+            const clash = { ...EDGE1, serial: VM_ID.serial };
+            const s = parseBootSettings(settingsInput({ sites: [{ name: "alpha", machines: [{ ...VM, derivedIdentity: true }, clash] }] })).sites;
+            assert.throws(
+                () => withDerivedIdentities(s, KEY),
+                (err: Error) => err instanceof SettingsError && /vm-1 and edge-1 would share a serial once derived|edge-1 and vm-1 would share a serial once derived/.test(err.message) && !err.message.includes(VM_ID.serial),
+            );
+        });
+
+        it("is read by loadBootEnvironment, which refuses the retired BOOT_MACHINE_IDENTITIES", () => {
+            const input = settingsInput();
+            input.sites[0].machines.push({ ...VM, derivedIdentity: true });
+            const env = { BOOT_SETTINGS: JSON.stringify(input), BOOT_BASE_CONFIG: BASE_CONFIG, BOOT_SITE_TOKENS: JSON.stringify(SITE_TOKENS) };
+            const vm = loadBootEnvironment({ ...env, BOOT_VM_IDENTITY_KEY: KEY }).settings.sites[0].machines.find((m) => m.name === VM.name);
+            assert.deepEqual({ uuid: vm?.uuid, serial: vm?.serial }, VM_ID);
+            assert.throws(() => loadBootEnvironment(env), (err: Error) => err instanceof SettingsError && /^BOOT_VM_IDENTITY_KEY: is required/.test(err.problems[0]));
+            assert.throws(
+                () => loadBootEnvironment({ ...env, BOOT_VM_IDENTITY_KEY: KEY, BOOT_MACHINE_IDENTITIES: JSON.stringify({ [VM.name]: VM_ID }) }),
+                (err: Error) => err instanceof SettingsError && /^BOOT_MACHINE_IDENTITIES: is no longer read/.test(err.problems[0]) && !err.message.includes(VM_ID.serial),
+            );
+        });
+
+        it("parses derivedIdentity in the inventory: a boolean, and not with both uuid and serial set", () => {
+            const parse = (vm: Record<string, unknown>) => () => parseBootSettings(settingsInput({ sites: [{ name: "alpha", machines: [vm as never] }] }));
+            assert.throws(parse({ ...VM, derivedIdentity: "yes" }), /sites\[0\]\.machines\[0\]\.derivedIdentity: "yes" is not a boolean/);
+            assert.throws(parse({ ...VM, uuid: EDGE1.uuid, serial: "SN-9", derivedIdentity: true }), /machines\[0\]\.derivedIdentity: is true, but uuid and serial are both set/);
+            assert.equal("derivedIdentity" in parseBootSettings(settingsInput({ sites: [{ name: "alpha", machines: [{ ...VM, derivedIdentity: false } as never] }] })).sites[0].machines[0], false);
         });
     });
 });

@@ -100,3 +100,31 @@ describe("edge machines: the issue's regression values, on both sides", () => {
         assert.match(service.problems[0], /^BOOT_SETTINGS\.sites\[0\]\.machines\[0\]\.uuid: "00000000-0000-0000-0000-000000000000" is a placeholder UUID/);
     });
 });
+
+describe("edge machines: derivedIdentity, the service form's mark of a VM whose identity is derived", () => {
+    const vm = { name: "talos-edge-1", mac: "52:54:00:00:02:01", vm: {} };
+    const decide = (m: Record<string, unknown>) => {
+        const lists = [[m]];
+        return { stack: parseStack(stackRaw(lists)), service: parseService(serviceSettingsJson(lists)) };
+    };
+
+    it("is set by the graph for a VM without both uuid and serial, and read back by the service unchanged", () => {
+        for (const extra of [{}, { uuid: "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d" }, { serial: "SN-VM-1" }]) {
+            const { stack, service } = decide({ ...vm, ...extra });
+            assert.deepEqual([stack.problems, service.problems], [[], []]);
+            const fromStack = bootMachineOf(stack.value!.edgeSites[0].machines[0]);
+            assert.equal(fromStack.derivedIdentity, true, JSON.stringify(extra));
+            assert.deepEqual(service.value!.sites[0].machines[0], fromStack);
+        }
+        const both = decide({ ...vm, uuid: "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", serial: "SN-VM-1" });
+        assert.equal(bootMachineOf(both.stack.value!.edgeSites[0].machines[0]).derivedIdentity, undefined, "nothing left to derive");
+        assert.equal(both.service.value!.sites[0].machines[0].derivedIdentity, undefined);
+    });
+
+    it("is not a stack config key: the stack sets it itself", () => {
+        const { stack } = decide({ ...vm, derivedIdentity: true });
+        assert.deepEqual(stack.problems, [
+            'talos-cloud-edge:edgeSites[0].machines[0].derivedIdentity: is set by the stack itself for a machine with "vm" whose uuid or serial is not set; remove it',
+        ]);
+    });
+});

@@ -6,8 +6,9 @@
  *    site; site-2, site-3 copies on their own bridge and subnet), each machine given a valid,
  *    distinct static lease so no stack-only address rule fires;
  *  - service form: the same machines without `ip` and `vm` (a VM machine without a disk gets
- *    the VM's disk, as the graph's `bootMachineOf` does) inside a valid BOOT_SETTINGS with boot
- *    assets for both architectures, sent through JSON as the real variable is.
+ *    the VM's disk, and a VM without both uuid and serial is marked `derivedIdentity`, as the
+ *    graph's `bootMachineOf` does) inside a valid BOOT_SETTINGS with boot assets for both
+ *    architectures, sent through JSON as the real variable is.
  *
  * Problems are reduced to what can be compared: per machine, the key path of each problem
  * relative to the machine (stack-only `ip`/`vm` paths dropped) and, for rules both sides word
@@ -60,12 +61,16 @@ export function stackRaw(machineLists: unknown[][], sites = stackSites(machineLi
     return { values: { ...BASE.values, [EDGE_SITES]: JSON.stringify(sites) }, secretKeys: BASE.secretKeys };
 }
 
-/** The service form of one raw machine: no `ip`, no `vm`; a VM's default disk written out. */
+/** The service form of one raw machine: no `ip`, no `vm`; a VM's default disk written out, a VM's derived identity marked. */
 export function serviceMachine(raw: unknown): unknown {
     if (!isObj(raw)) return raw;
     const { ip: _ip, vm, ...rest } = raw;
     if (vm !== undefined && rest.installDisk == null && rest.diskSelector == null) {
         rest.installDisk = VM_INSTALL_DISK;
+    }
+    // A key written with no value (null) is absent, as the readers take it.
+    if (vm !== undefined && (rest.uuid == null || rest.serial == null)) {
+        rest.derivedIdentity = true;
     }
     return rest;
 }

@@ -1,6 +1,7 @@
 /** Command-line options of `npm run bench:boot` (pure: parsing only). */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_BATCH_LIMITS } from "../src/store/batch";
 
 export const USAGE = `Boot service benchmark (nginx static file and a minimal Fastify app vs. the boot service's endpoints).
 
@@ -20,6 +21,8 @@ Options:
   --database-url <url>      PostgreSQL for --store postgres (default $BENCH_DATABASE_URL, else
                             postgres://talos_boot:talos_boot@127.0.0.1:5432/talos_boot_test)
   --pool-size <n>           PostgreSQL connections of the service (1..100, default 10, as in production)
+  --max-batch <n>           most ticket calls the store coalesces into one statement (1..1000,
+                            default 64 as in production; 1 = every call alone, as before batching)
   --cold-starts <n>         cold-start rounds (1..20, default 3)
   --cpu-prof <dir>          write a V8 CPU profile of the boot service process (node --cpu-prof)
                             into <dir> when it exits; open it in Chrome DevTools or summarise it
@@ -56,6 +59,8 @@ export interface Options {
     /** PostgreSQL URL for `store: "postgres"` (secret-free local default). */
     databaseUrl: string;
     poolSize: number;
+    /** Store batch size (store/batch.ts maxBatch); 1 sends every call alone. */
+    maxBatch: number;
     coldStarts: number;
     duration: number;
     connections: number;
@@ -92,6 +97,7 @@ export function parseOptions(argv: string[]): Options | "help" {
                 store: { type: "string" },
                 "database-url": { type: "string" },
                 "pool-size": { type: "string" },
+                "max-batch": { type: "string" },
                 "cold-starts": { type: "string" },
                 help: { type: "boolean", short: "h" },
             },
@@ -120,6 +126,7 @@ export function parseOptions(argv: string[]): Options | "help" {
         store,
         databaseUrl: parsed.values["database-url"] ?? process.env.BENCH_DATABASE_URL ?? DEFAULT_DATABASE_URL,
         poolSize: intOption(parsed.values["pool-size"], "pool-size", 1, 100, 10),
+        maxBatch: intOption(parsed.values["max-batch"], "max-batch", 1, 1000, DEFAULT_BATCH_LIMITS.maxBatch),
         coldStarts: intOption(parsed.values["cold-starts"], "cold-starts", 1, 20, 3),
         duration: intOption(parsed.values.duration, "duration", 1, 120, 10),
         connections: intOption(parsed.values.connections, "connections", 1, 1000, 100),

@@ -52,7 +52,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     if (os.loadavg()[0] > os.cpus().length / 2) {
         log(`  note: the machine is busy (1-minute load ${os.loadavg()[0].toFixed(2)}); numbers will be lower and noisier than on an idle machine`);
     }
-    log(`options: duration ${o.duration} s, connections ${o.connections}, config requests ${o.configRequests}, latency requests ${o.latencyRequests}, store ${o.store}`);
+    log(`options: duration ${o.duration} s, connections ${o.connections}, config requests ${o.configRequests}, latency requests ${o.latencyRequests}, store ${o.store}, max batch ${o.maxBatch}`);
 
     const dir = teardown.tempDir("boot-bench-");
 
@@ -67,7 +67,8 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
         store = { kind: "postgres", url: o.databaseUrl, schema, poolSize: o.poolSize };
         log(`  PostgreSQL at ${new URL(o.databaseUrl).host}, fresh schema ${schema} (dropped at the end), pool of ${o.poolSize}`);
     }
-    const storeName = store.kind === "postgres" ? `PostgreSQL (pool ${store.poolSize})` : "in-memory PGlite";
+    const batching = o.maxBatch === 1 ? "every call alone" : `batches of up to ${o.maxBatch}`;
+    const storeName = `${store.kind === "postgres" ? `PostgreSQL (pool ${store.poolSize})` : "in-memory PGlite"}, ${batching}`;
     let coldStarts: ColdStartRound[] | undefined;
     if (o.targets.has("cold-start")) {
         coldStarts = await measureColdStarts(teardown, dir, inv, files, store, o.coldStarts);
@@ -77,7 +78,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
         fs.mkdirSync(o.cpuProfDir, { recursive: true });
         log(`  CPU profile of the boot service goes to ${o.cpuProfDir} when it stops (numbers are lower while profiling)`);
     }
-    const svc = await startBootService(teardown, dir, inv, files, store, o.cpuProfDir);
+    const svc = await startBootService(teardown, dir, inv, files, store, o.cpuProfDir, o.maxBatch);
     const base = `http://127.0.0.1:${svc.port}`;
     log(`  boot service on ${base}`);
 

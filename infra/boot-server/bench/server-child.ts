@@ -11,7 +11,7 @@
  *
  * Usage (by run.ts only): node -r ts-node/register/transpile-only server-child.ts <input.json>
  *   input.json: {settingsFile, baseConfigFile, siteTokens: {...}, staticKeys: {...}, logFile,
- *                store: {kind: "pglite"} | {kind: "postgres", url, schema, poolSize}}
+ *                store: {kind: "pglite"} | {kind: "postgres", url, schema, poolSize}, maxBatch?}
  */
 import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -19,6 +19,7 @@ import { buildApp } from "../src/app";
 import { createKeyMinter } from "../src/keys";
 import { loadBootEnvironment } from "../src/settings";
 import { createStore } from "../src/store";
+import { DEFAULT_BATCH_LIMITS } from "../src/store/batch";
 import { answerCpuQueries, type ChildMessage } from "./child-messages";
 
 interface ChildInput {
@@ -28,6 +29,8 @@ interface ChildInput {
     staticKeys: Record<string, string>;
     logFile: string;
     store: { kind: "pglite" } | { kind: "postgres"; url: string; schema: string; poolSize: number };
+    /** The store's batch size; absent = the production default. */
+    maxBatch?: number;
 }
 
 function send(msg: ChildMessage): void {
@@ -51,10 +54,17 @@ async function main(): Promise<void> {
     settings.machineTicketIntervalSeconds = 1e-6;
 
     const s = input.store;
+    const batchLimits = input.maxBatch === undefined ? undefined : { ...DEFAULT_BATCH_LIMITS, maxBatch: input.maxBatch };
     const store = await createStore(
         s.kind === "postgres"
-            ? { databaseUrl: s.url, databaseSchema: s.schema, databasePoolSize: s.poolSize, onError: (err) => process.stderr.write(`database connection error: ${err.message}\n`) }
-            : {},
+            ? {
+                  databaseUrl: s.url,
+                  databaseSchema: s.schema,
+                  databasePoolSize: s.poolSize,
+                  batchLimits,
+                  onError: (err) => process.stderr.write(`database connection error: ${err.message}\n`),
+              }
+            : { batchLimits },
     );
     const minter = createKeyMinter(settings.keyBackend, secrets.keys);
     // Log lines are produced and written as in production (stdout there, a file here).

@@ -112,11 +112,13 @@ export async function startBootService(
     files: ServiceFiles,
     store: ServiceStore,
     cpuProfDir?: string,
+    /** The store's batch size (store/batch.ts maxBatch); 1 = every call alone. */
+    maxBatch?: number,
 ): Promise<NodeChild> {
     const inputFile = path.join(dir, "child-input.json");
     fs.writeFileSync(
         inputFile,
-        JSON.stringify({ ...files, siteTokens: inv.siteTokens, staticKeys: inv.staticKeys, logFile: path.join(dir, "boot-service.log"), store }),
+        JSON.stringify({ ...files, siteTokens: inv.siteTokens, staticKeys: inv.staticKeys, logFile: path.join(dir, "boot-service.log"), store, maxBatch }),
         { mode: 0o600 },
     );
     return startNodeChild(teardown, "server-child.ts", inputFile, "boot service", cpuProfDir);

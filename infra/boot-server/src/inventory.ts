@@ -5,7 +5,7 @@
  *
  * MAC and UUID are seen on the site's L2 (Ethernet frames; DHCP option 97 carries the SMBIOS
  * UUID in clear), so they only select. The serial travels only inside HTTPS: a machine whose
- * inventory entry records a serial the L2 never sees (the stack gives each VM a random one)
+ * inventory entry records a serial the L2 never sees (the stack derives each VM's from a secret key)
  * cannot be impersonated by someone who only holds the site token and watches the wire.
  *
  * Matching rules:

@@ -37,8 +37,9 @@ Environment:
   BOOT_DATA_DIR           PGlite data directory; unset = in memory (records lost on exit)
   BOOT_ADMIN_TOKEN        secret: bearer credential of the read-only admin API (/v1/admin/...);
                           22-128 chars of A-Za-z0-9._~-, never a site token; unset = admin API off
-  BOOT_MACHINE_IDENTITIES secret: JSON {"<machine>": {"uuid": ..., "serial": ...}} merged into the
-                          inventory (the SMBIOS identity the stack gave each VM it creates)
+  BOOT_VM_IDENTITY_KEY    secret: the stack's VM identity key, 32-256 printable characters; the
+                          SMBIOS UUID and serial of each inventory machine marked derivedIdentity
+                          (a VM the stack creates) are derived from it. Required when any is marked.
   PORT                    listen port (default 8080)
   HOST                    listen address (default 0.0.0.0)
 

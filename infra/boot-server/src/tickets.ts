@@ -8,9 +8,26 @@ import * as crypto from "node:crypto";
 /** Random bytes per ticket (256 bits; the requirement is at least 128). */
 export const TICKET_BYTES = 32;
 
-/** A fresh ticket: unpadded base64url, 43 characters. */
+/**
+ * Random bytes drawn from the operating system per refill: one getrandom call for 128 tickets
+ * instead of one each (a system call per ticket was a visible share of issuing one). Each byte
+ * is handed out once: `poolOffset` only moves forward until the pool is refilled.
+ */
+const POOL_BYTES = TICKET_BYTES * 128;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** A fresh ticket: unpadded base64url, 43 characters, from bytes no other ticket used. */
 export function newTicket(): string {
-    return crypto.randomBytes(TICKET_BYTES).toString("base64url");
+    if (poolOffset + TICKET_BYTES > pool.length) {
+        pool = crypto.randomBytes(POOL_BYTES);
+        poolOffset = 0;
+    }
+    const ticket = pool.toString("base64url", poolOffset, poolOffset + TICKET_BYTES);
+    // Spent bytes are overwritten, so the pool never holds an issued ticket.
+    pool.fill(0, poolOffset, poolOffset + TICKET_BYTES);
+    poolOffset += TICKET_BYTES;
+    return ticket;
 }
 
 /** The store key for a ticket: lower-case hex SHA-256. */

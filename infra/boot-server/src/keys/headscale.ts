@@ -104,6 +104,7 @@ export class HeadscaleKeyMinter implements KeyMinter {
                 redact: [this.apiKey],
             },
             this.retry,
+            req.signal,
         );
         const preAuthKey = isRecord(json) ? json.preAuthKey : undefined;
         if (!isRecord(preAuthKey) || typeof preAuthKey.key !== "string" || preAuthKey.key === "") {

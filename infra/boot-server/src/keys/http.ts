@@ -17,8 +17,10 @@ export interface RetryPolicy {
 }
 
 /**
- * The defaults keep one mint well inside one Talos config-download attempt: at most
- * 3 × 5 s + 0.25 s + 0.5 s, and in practice one round trip.
+ * Per call: at most 3 attempts of up to 5 s, and in practice one round trip. A mint may make two
+ * calls (an OAuth token, then the key); the config route's budget (MINT_BUDGET_MS, 6 s) bounds
+ * the whole mint through `MintRequest.signal`, which stops the retries and abandons an attempt
+ * on its way, so a mint never outlives the request that asked for it.
  */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { timeoutMs: 5000, maxAttempts: 3, backoffMs: 250, maxBackoffMs: 2000 };
 
@@ -78,27 +80,43 @@ function retryAfterMs(header: string | null): number | undefined {
     return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` aborts first (the caller then sees it aborted). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const done = (): void => {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener("abort", done, { once: true });
+    });
+}
 
 /**
  * Sends `req`, retrying 5xx/429 within `policy`, and returns the decoded JSON of a 2xx answer.
  * Everything else becomes a KeyMintError whose message names the call and status but no secret.
  */
-export async function callJsonApi(fetchFn: typeof fetch, req: ApiRequest, policy: RetryPolicy): Promise<ApiResponse> {
+export async function callJsonApi(fetchFn: typeof fetch, req: ApiRequest, policy: RetryPolicy, budget?: AbortSignal): Promise<ApiResponse> {
     const attempts = Math.max(1, Math.floor(policy.maxAttempts));
     let lastError: KeyMintError | undefined;
+    const outOfBudget = (): KeyMintError => new KeyMintError(`${req.what} stopped: the mint's time budget ran out`);
     for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (budget?.aborted) throw outOfBudget();
         let response: Response;
+        const attemptTimeout = AbortSignal.timeout(policy.timeoutMs);
         try {
             response = await fetchFn(req.url, {
                 method: req.method,
                 headers: req.headers,
                 body: req.body,
-                signal: AbortSignal.timeout(policy.timeoutMs),
+                signal: budget === undefined ? attemptTimeout : AbortSignal.any([attemptTimeout, budget]),
                 redirect: "error",
             });
         } catch (err) {
             const name = (err as { name?: string })?.name;
+            if (budget?.aborted) throw outOfBudget();
             if (name === "TimeoutError" || name === "AbortError") {
                 throw new KeyMintError(`${req.what} timed out after ${policy.timeoutMs} ms`);
             }
@@ -108,6 +126,7 @@ export async function callJsonApi(fetchFn: typeof fetch, req: ApiRequest, policy
         }
 
         const text = await response.text().catch(() => "");
+        if (budget?.aborted) throw outOfBudget();
         if (response.ok) {
             try {
                 return { status: response.status, json: JSON.parse(text) as unknown };
@@ -122,7 +141,7 @@ export async function callJsonApi(fetchFn: typeof fetch, req: ApiRequest, policy
         );
         if (!retryable(response.status) || attempt === attempts) break;
         const backoff = retryAfterMs(response.headers.get("retry-after")) ?? policy.backoffMs * 2 ** (attempt - 1);
-        await sleep(Math.min(backoff, policy.maxBackoffMs));
+        await sleep(Math.min(backoff, policy.maxBackoffMs), budget);
     }
     throw lastError ?? new KeyMintError(`${req.what} failed`);
 }

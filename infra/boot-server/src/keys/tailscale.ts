@@ -98,14 +98,14 @@ export class TailscaleKeyMinter implements KeyMinter {
     }
 
     async mint(req: MintRequest): Promise<MintedKey> {
-        const token = await this.accessToken();
+        const token = await withinBudget(this.accessToken(), req.signal);
         try {
             return await this.createKey(req, token.value);
         } catch (err) {
             // A cached token can be revoked server-side before its expiry: fetch a new one once.
             if (err instanceof KeyMintError && err.status === 401 && this.token === token) {
                 this.token = undefined;
-                const fresh = await this.accessToken();
+                const fresh = await withinBudget(this.accessToken(), req.signal);
                 return this.createKey(req, fresh.value);
             }
             throw err;
@@ -181,6 +181,7 @@ export class TailscaleKeyMinter implements KeyMinter {
                 redact: [this.clientSecret, this.clientId, accessToken],
             },
             this.retry,
+            req.signal,
         );
         if (!isRecord(json) || typeof json.key !== "string" || json.key === "" || typeof json.id !== "string") {
             throw new KeyMintError(`Tailscale key creation for ${req.site}/${req.machine} returned no key`);
@@ -191,4 +192,27 @@ export class TailscaleKeyMinter implements KeyMinter {
                 : new Date(requestedAtMs + this.expirySeconds * 1000).toISOString();
         return { id: json.id, key: json.key, expiresAt };
     }
+}
+
+/**
+ * `work`, or a KeyMintError once `signal` aborts. The token request is shared by every mint
+ * waiting for it, so one mint's budget running out stops that mint's wait, not the request.
+ */
+function withinBudget<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal === undefined) return work;
+    if (signal.aborted) return Promise.reject(new KeyMintError("Tailscale OAuth token request not waited for: the mint's time budget ran out"));
+    return new Promise<T>((resolve, reject) => {
+        const stop = (): void => reject(new KeyMintError("Tailscale OAuth token request not waited for: the mint's time budget ran out"));
+        signal.addEventListener("abort", stop, { once: true });
+        work.then(
+            (v) => {
+                signal.removeEventListener("abort", stop);
+                resolve(v);
+            },
+            (e: unknown) => {
+                signal.removeEventListener("abort", stop);
+                reject(e);
+            },
+        );
+    });
 }

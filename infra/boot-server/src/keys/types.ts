@@ -7,6 +7,12 @@ export interface MintRequest {
     site: string;
     /** Inventory machine name (also its tailnet hostname). */
     machine: string;
+    /**
+     * The mint's time budget (the config route's MINT_BUDGET_MS): once it aborts, no further
+     * attempt starts, a request on its way is abandoned and the mint rejects. Backends that call
+     * an API pass it to that call, so no mint outlives the request that asked for it.
+     */
+    signal?: AbortSignal;
 }
 
 export interface MintedKey {

@@ -19,8 +19,9 @@
  *                          for the instance's claim holder lock
  *   BOOT_DATA_DIR          PGlite data directory; absent = in memory (lost on restart)
  *   BOOT_ADMIN_TOKEN       secret: bearer credential of the admin API; absent = admin API off
- *   BOOT_MACHINE_IDENTITIES secret: JSON {"<machine>": {"uuid", "serial"}} merged into the
- *                          inventory (the SMBIOS identity the graph gave each VM)
+ *   BOOT_VM_IDENTITY_KEY   secret: the stack's VM identity key; the SMBIOS UUID and serial of
+ *                          each machine marked derivedIdentity are derived from it
+ *                          (model/vmIdentity.ts). Required when any machine is so marked.
  *   PORT                   listen port, default 8080 (Cloud Run sets it)
  *   HOST                   listen address, default 0.0.0.0
  */
@@ -28,7 +29,7 @@ import * as fs from "node:fs";
 import { SITE_TOKEN, SITE_TOKEN_MAX_LENGTH, SITE_TOKEN_MIN_LENGTH } from "../../../../model/identity";
 import { isObj } from "../../../../model/readers";
 import { parseAdminToken } from "./admin";
-import { withMachineIdentities } from "./identities";
+import { refuseRetiredIdentities, withDerivedIdentities } from "./identities";
 import { parseBootSettings } from "./parse";
 import { readInventoryFile } from "./inventory-file";
 import { BootRuntime, BootSecrets, BootSettings, BootSite, DEFAULTS, SettingsError } from "./types";
@@ -140,7 +141,8 @@ export function loadBootEnvironment(env: NodeJS.ProcessEnv = process.env): {
     }
     const inventoryFile = env.BOOT_INVENTORY_FILE === undefined || env.BOOT_INVENTORY_FILE === "" ? undefined : env.BOOT_INVENTORY_FILE;
     const parsed = inventoryFile === undefined ? parseBootSettings(raw) : readInventoryFile(inventoryFile, raw);
-    const settings = { ...parsed, sites: withMachineIdentities(parsed.sites, env.BOOT_MACHINE_IDENTITIES) };
+    refuseRetiredIdentities(env.BOOT_MACHINE_IDENTITIES);
+    const settings = { ...parsed, sites: withDerivedIdentities(parsed.sites, optionalSecret(env, "BOOT_VM_IDENTITY_KEY")) };
 
     const baseConfig = readVarOrFile(env, "BOOT_BASE_CONFIG");
     if (baseConfig === undefined || baseConfig.trim() === "") {

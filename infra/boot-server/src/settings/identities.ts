@@ -1,69 +1,81 @@
 /**
- * BOOT_MACHINE_IDENTITIES: SMBIOS UUIDs and serials the graph generated for the VMs it creates
- * (components/edgeVmIdentities.ts), merged into the inventory at start-up. A secret (Secret
- * Manager on Cloud Run): the serial is what keeps a VM's identity off the site's L2 (it travels
- * only inside HTTPS), so it is not in BOOT_SETTINGS, the bundled inventory or an error message.
+ * BOOT_VM_IDENTITY_KEY: the stack's VM identity key (components/edgeVmIdentities.ts). Every
+ * inventory machine marked `derivedIdentity` (a VM the stack creates) gets the SMBIOS UUID and
+ * serial its config does not set from `deriveVmIdentity(key, name)` (model/vmIdentity.ts), the
+ * same function that wrote the VM's libvirt domain, so the service requires exactly what the VM
+ * reports.
  *
- * JSON `{"<machine>": {"uuid": "<uuid>", "serial": "<serial>"}}`; every machine must be in the
- * inventory, and an identifier the inventory already records must be the same value.
+ * A secret (Secret Manager on Cloud Run): whoever holds it can compute every VM's serial, which
+ * is what keeps a VM's identity off the site's L2 (it travels only inside HTTPS). Its value is
+ * never shown in an error.
  */
-import type { MachineIdentities } from "../../../../model/bootContract";
-import { normaliseSerial, uuidCheck, serialCheck } from "../../../../model/identity";
-import { isObj } from "../../../../model/readers";
+import { BOOT_SECRET_ENV } from "../../../../model/bootContract";
+import { deriveVmIdentity, vmIdentityKeyCheck } from "../../../../model/vmIdentity";
 import { BootSite, SettingsError } from "./types";
 
-const V = "BOOT_MACHINE_IDENTITIES";
+const V = BOOT_SECRET_ENV.vmIdentityKey;
+/** The variable that listed every VM's identity before the key replaced it. */
+const RETIRED = "BOOT_MACHINE_IDENTITIES";
 
-/** The inventory with each listed machine's UUID and serial filled in. Unset or blank: `sites` unchanged. */
-export function withMachineIdentities(sites: BootSite[], text: string | undefined): BootSite[] {
-    if (text === undefined || text.trim() === "") return sites;
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(text);
-    } catch {
-        throw new SettingsError([`${V}: is not valid JSON (expected {"<machine>": {"uuid": ..., "serial": ...}}); the value is secret and not shown`]);
-    }
-    if (!isObj(parsed)) throw new SettingsError([`${V}: must be a JSON object {"<machine>": {"uuid": ..., "serial": ...}}`]);
-    const ids = parsed as MachineIdentities;
-    const problems: string[] = [];
-    const known = new Set(sites.flatMap((s) => s.machines.map((m) => m.name)));
-    for (const [name, id] of Object.entries(ids)) {
-        const at = `${V}.${JSON.stringify(name).slice(1, -1)}`;
-        if (!known.has(name)) problems.push(`${at}: the inventory has no machine of that name; the identities must come from the same stack as the inventory`);
-        if (!isObj(id) || Object.keys(id).some((k) => k !== "uuid" && k !== "serial") || (id.uuid === undefined && id.serial === undefined)) {
-            problems.push(`${at}: must be {"uuid"?: <SMBIOS UUID>, "serial"?: <SMBIOS serial>} with at least one of them`);
-            continue;
-        }
-        if (id.uuid !== undefined && (typeof id.uuid !== "string" || uuidCheck(id.uuid) !== undefined)) problems.push(`${at}.uuid: is not a usable SMBIOS UUID (8-4-4-4-12 hex, not all zeros or all f)`);
-        if (id.serial !== undefined && (typeof id.serial !== "string" || serialCheck(id.serial) !== undefined)) {
-            problems.push(`${at}.serial: is not a usable SMBIOS serial (1-64 letters, digits, spaces and . _ / + - :); the value is secret and not shown`);
-        }
-    }
-    if (problems.length > 0) throw new SettingsError(problems);
+/** Names listed in a message: a few, then a count. */
+function some(names: string[]): string {
+    return names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
+}
 
+/**
+ * The inventory with the missing UUID and serial of each `derivedIdentity` machine filled in.
+ * No such machine: `sites` unchanged (a key that is set is still checked). Throws SettingsError
+ * when the key is needed but missing or unusable, or when a derived value would identify two
+ * machines.
+ */
+export function withDerivedIdentities(sites: BootSite[], key: string | undefined): BootSite[] {
+    const derived = sites.flatMap((s) => s.machines.filter((m) => m.derivedIdentity === true).map((m) => m.name));
+    if (key !== undefined) {
+        const problem = vmIdentityKeyCheck(key);
+        if (problem !== undefined) throw new SettingsError([`${V}: ${problem}`]);
+    }
+    if (derived.length === 0) return sites;
+    if (key === undefined) {
+        throw new SettingsError([
+            `${V}: is required: the inventory marks ${derived.length} machine(s) derivedIdentity (${some(derived)}), VMs whose SMBIOS ` +
+                "UUID and serial the service derives from the stack's VM identity key; set it to that key (the stack's BootService " +
+                "passes EdgeVmIdentities' key as a Secret Manager secret), or set uuid and serial for them in the inventory",
+        ]);
+    }
     const merged = sites.map((site) => ({
         ...site,
         machines: site.machines.map((m) => {
-            const id = ids[m.name];
-            if (id === undefined) return m;
-            const uuid = id.uuid?.toLowerCase();
-            const serial = id.serial === undefined ? undefined : normaliseSerial(id.serial);
-            if (uuid !== undefined && m.uuid !== undefined && m.uuid !== uuid) problems.push(`${V}.${m.name}.uuid: differs from the inventory's UUID for ${m.name}; keep one`);
-            if (serial !== undefined && m.serial !== undefined && m.serial !== serial) problems.push(`${V}.${m.name}.serial: differs from the inventory's serial for ${m.name}; keep one`);
-            return { ...m, ...(uuid !== undefined ? { uuid } : {}), ...(serial !== undefined ? { serial } : {}) };
+            if (m.derivedIdentity !== true) return m;
+            const id = deriveVmIdentity(key, m.name);
+            return { ...m, uuid: m.uuid ?? id.uuid, serial: m.serial ?? id.serial };
         }),
     }));
     // Lookups index by identifier, so each must still point at one machine.
+    const problems: string[] = [];
     for (const field of ["uuid", "serial"] as const) {
         const owner = new Map<string, string>();
         for (const m of merged.flatMap((s) => s.machines)) {
             const value = m[field];
             if (value === undefined) continue;
             const other = owner.get(value);
-            if (other !== undefined) problems.push(`${V}: ${m.name} and ${other} would share a ${field}; every machine needs its own`);
+            if (other !== undefined) {
+                problems.push(`${V}: ${other} and ${m.name} would share a ${field} once derived; every machine needs its own (set ${field} of one of them in the stack config)`);
+            }
             owner.set(value, m.name);
         }
     }
     if (problems.length > 0) throw new SettingsError(problems);
     return merged;
+}
+
+/**
+ * Refuses the retired BOOT_MACHINE_IDENTITIES rather than ignoring it: a service started with
+ * it would otherwise require none of the identities it lists.
+ */
+export function refuseRetiredIdentities(text: string | undefined): void {
+    if (text === undefined || text.trim() === "") return;
+    throw new SettingsError([
+        `${RETIRED}: is no longer read: VM identities are derived from ${V} (the stack's VM identity key) for the machines the inventory ` +
+            "marks derivedIdentity; unset it (and redeploy from the stack)",
+    ]);
 }

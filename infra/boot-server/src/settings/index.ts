@@ -6,5 +6,5 @@ export * from "./types";
 export { parseBootSettings } from "./parse";
 export { loadBootEnvironment, parseSiteTokens, parseStaticKeys } from "./env";
 export { parseAdminToken } from "./admin";
-export { withMachineIdentities } from "./identities";
+export { refuseRetiredIdentities, withDerivedIdentities } from "./identities";
 export { MAX_ENROLLMENT } from "../../../../model/identity";

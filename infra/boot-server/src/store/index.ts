@@ -3,6 +3,7 @@
  * decision 0011), otherwise embedded PGlite (in memory, or on disk at `dataDir`) for local runs
  * and the lab.
  */
+import type { BatchLimits } from "./batch";
 import { createPgliteStore } from "./pglite";
 import { createPostgresStore } from "./postgres";
 import type { BootStore } from "./types";
@@ -20,6 +21,8 @@ export async function createStore(opts: {
     databasePoolSize?: number;
     dataDir?: string;
     onError?: (err: Error) => void;
+    /** How concurrent ticket calls are coalesced (store/batch.ts); default DEFAULT_BATCH_LIMITS. */
+    batchLimits?: BatchLimits;
 }): Promise<BootStore> {
     if (opts.databaseUrl !== undefined) {
         return createPostgresStore({
@@ -27,7 +30,8 @@ export async function createStore(opts: {
             schema: opts.databaseSchema,
             maxConnections: opts.databasePoolSize,
             onError: opts.onError,
+            batchLimits: opts.batchLimits,
         });
     }
-    return createPgliteStore({ dataDir: opts.dataDir });
+    return createPgliteStore({ dataDir: opts.dataDir, batchLimits: opts.batchLimits });
 }

@@ -8,9 +8,17 @@
  */
 import * as crypto from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
+import type { BatchLimits } from "./batch";
 import { SqlBootStore, SqlExecutor } from "./sql";
 
-export async function createPgliteStore(opts: { dataDir?: string } = {}): Promise<SqlBootStore> {
+export interface PgliteStoreOptions {
+    /** Directory to keep the database in; default: in memory (gone with the process). */
+    dataDir?: string;
+    /** How concurrent ticket calls are coalesced into one statement (store/batch.ts). Default DEFAULT_BATCH_LIMITS. */
+    batchLimits?: BatchLimits;
+}
+
+export async function createPgliteStore(opts: PgliteStoreOptions = {}): Promise<SqlBootStore> {
     const db = opts.dataDir === undefined ? await PGlite.create() : await PGlite.create(opts.dataDir);
     const executor: SqlExecutor = {
         async query(text, params = []) {
@@ -29,7 +37,7 @@ export async function createPgliteStore(opts: { dataDir?: string } = {}): Promis
     };
     // Only one process opens a PGlite database, so claims by any other holder number were made
     // by a process that has exited: they are free to claim again.
-    const store = new SqlBootStore("pglite", executor, { holder: crypto.randomInt(1, 2 ** 31 - 1), sessionLocks: false });
+    const store = new SqlBootStore("pglite", executor, { holder: crypto.randomInt(1, 2 ** 31 - 1), sessionLocks: false }, opts.batchLimits);
     await store.migrate();
     return store;
 }

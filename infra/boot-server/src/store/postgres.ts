@@ -4,6 +4,7 @@
  * records and pending machines outlive crashes, restarts and revisions.
  */
 import { Pool, PoolConfig } from "pg";
+import type { BatchLimits } from "./batch";
 import { HolderLock } from "./holder";
 import { SqlBootStore, SqlExecutor } from "./sql";
 
@@ -16,6 +17,8 @@ export interface PostgresStoreOptions {
     maxConnections?: number;
     /** Called with pool errors on idle connections (which would otherwise crash the process). */
     onError?: (err: Error) => void;
+    /** How concurrent ticket calls are coalesced into one statement (store/batch.ts). Default DEFAULT_BATCH_LIMITS. */
+    batchLimits?: BatchLimits;
 }
 
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -64,7 +67,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     };
     try {
         holderLock = await HolderLock.acquire({ ...config, application_name: "talos-boot-server holder" }, onError);
-        const store = new SqlBootStore("postgres", executor, { holder: holderLock.holder, sessionLocks: true });
+        const store = new SqlBootStore("postgres", executor, { holder: holderLock.holder, sessionLocks: true }, opts.batchLimits);
         await store.migrate();
         return store;
     } catch (err) {

@@ -40,8 +40,13 @@ export const CLAIMED_TICKET_KEEP_SECONDS = 3 * 3600;
  *      consumed without an enrollment record (their process died mid-fetch) become such lapsed
  *      claims once, at the upgrade. boot_consume_ticket is left in place for a version-2
  *      revision still draining during the rollout.
+ *   4  batched forms of the three hot calls (boot_issue_tickets, boot_claim_tickets,
+ *      boot_complete_claims): many calls in one statement and one commit (store/batch.ts). Each
+ *      runs the single-call function per item, so an item's outcome is the one it would have
+ *      had alone, in that order. No table changes: a version-3 revision still draining keeps
+ *      working.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS boot_schema (
@@ -327,6 +332,73 @@ BEGIN
                              key_expires_at, config_sha256, served_at, enrollment)
     VALUES (p_ticket_ref, p_site, p_machine, p_mac, p_uuid, p_serial, p_source_ip, p_key_backend, p_key_id,
             p_key_expires_at, p_config_sha256, p_served_at, p_enrollment);
+END
+$fn$;
+
+-- Version 4: batches. Each takes its items as a JSON array (one object per call, "i" = the
+-- call's position) and returns one row per item, named by "i". Items run one after another
+-- through the single-call function, in the order of the per-machine key hashtext(site/machine),
+-- the key of the claim locks: every batch takes its row and advisory locks in that one order,
+-- so two batches touching the same machines wait for each other instead of deadlocking (the
+-- caller runs a batch's items one by one if PostgreSQL still reports a conflict, class 40).
+CREATE OR REPLACE FUNCTION boot_issue_tickets(p_items jsonb)
+RETURNS TABLE (i integer, issued boolean, enrolled_at timestamptz, enrolled_ticket_ref text)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT x.* FROM jsonb_to_recordset(p_items) AS x(
+                 i integer, id text, site text, machine text, mac text, uuid text, serial text, arch text,
+                 platform text, source_ip text, created_at timestamptz, expires_at timestamptz, enrollment integer)
+             ORDER BY hashtext(x.site || '/' || x.machine), x.site, x.machine, x.i
+    LOOP
+        RETURN QUERY SELECT r.i, b.issued, b.enrolled_at, b.enrolled_ticket_ref
+          FROM boot_issue_ticket(r.id, r.site, r.machine, r.mac, r.uuid, r.serial, r.arch, r.platform,
+                                 r.source_ip, r.created_at, r.expires_at, r.enrollment) b;
+    END LOOP;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION boot_claim_tickets(p_items jsonb, p_self integer, p_session_locks boolean)
+RETURNS TABLE (i integer, status text, id text, site text, machine text, mac text, uuid text, serial text,
+               arch text, platform text, source_ip text, created_at timestamptz, expires_at timestamptz,
+               consumed_at timestamptz, enrollment integer, claimed_until timestamptz, claims integer)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+    r record;
+BEGIN
+    -- Unknown tickets (no row to join) first; they take no lock.
+    FOR r IN SELECT x.* FROM jsonb_to_recordset(p_items) AS x(
+                 i integer, id text, at timestamptz, lease_until timestamptz, keep_until timestamptz)
+             LEFT JOIN tickets t ON t.id = x.id
+             ORDER BY hashtext(t.site || '/' || t.machine) NULLS FIRST, t.site, t.machine, x.i
+    LOOP
+        RETURN QUERY SELECT r.i, c.*
+          FROM boot_claim_ticket(r.id, r.at, r.lease_until, r.keep_until, p_self, p_session_locks) c;
+    END LOOP;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION boot_complete_claims(p_items jsonb)
+RETURNS TABLE (i integer, first_use boolean, claims integer)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT x.* FROM jsonb_to_recordset(p_items) AS x(
+                 i integer, id text, claim integer, ticket_ref text, site text, machine text, mac text, uuid text,
+                 serial text, source_ip text, key_backend text, key_id text, key_expires_at text,
+                 config_sha256 text, served_at timestamptz, enrollment integer)
+             ORDER BY hashtext(x.site || '/' || x.machine), x.site, x.machine, x.i
+    LOOP
+        RETURN QUERY SELECT r.i, c.first_use, c.claims
+          FROM boot_complete_claim(r.id, r.claim, r.ticket_ref, r.site, r.machine, r.mac, r.uuid, r.serial,
+                                   r.source_ip, r.key_backend, r.key_id, r.key_expires_at, r.config_sha256,
+                                   r.served_at, r.enrollment) c;
+    END LOOP;
 END
 $fn$;
 

@@ -2,6 +2,7 @@
  * The store's SQL, shared by both backends: they differ only in how a statement reaches
  * PostgreSQL (PGlite in-process, `pg` over the network), which `SqlExecutor` hides.
  */
+import { BatchLimits, Coalescer, DEFAULT_BATCH_LIMITS } from "./batch";
 import { CLAIMED_TICKET_KEEP_SECONDS, SCHEMA_LOCK_ID, SCHEMA_SQL, SCHEMA_VERSION } from "./schema";
 import { CLAIM_LEASE_MS } from "./types";
 import type {
@@ -104,6 +105,34 @@ const COMPLETE_CLAIM_SQL = `SELECT first_use, claims
     FROM boot_complete_claim($1::text, $2::integer, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
                              $10::text, $11::text, $12::text, $13::text, $14::timestamptz, $15::integer)`;
 
+/** The batched forms (schema version 4): one JSON array of items, one row per item named by "i". */
+const ISSUE_TICKETS_SQL = "SELECT i, issued, enrolled_at, enrolled_ticket_ref FROM boot_issue_tickets($1::jsonb)";
+const CLAIM_TICKETS_SQL = `SELECT i, status, ${TICKET_COLUMNS} FROM boot_claim_tickets($1::jsonb, $2::integer, $3::boolean)`;
+const COMPLETE_CLAIMS_SQL = "SELECT i, first_use, claims FROM boot_complete_claims($1::jsonb)";
+
+/** A claim call's inputs. */
+interface ClaimCall {
+    id: string;
+    at: Date;
+    leaseUntil: Date;
+    keepUntil: Date;
+}
+
+/** A completion call's inputs. */
+interface CompleteCall {
+    id: string;
+    claim: number;
+    e: EnrollmentRecord;
+}
+
+/** Rows of a batch in item order; a row missing for an item is an error. */
+function byItem(rows: Row[], count: number): Row[] {
+    const out = new Array<Row>(count);
+    for (const r of rows) out[Number(r.i)] = r;
+    for (let i = 0; i < count; i++) if (out[i] === undefined) throw new Error(`store: a batch returned no row for item ${i}`);
+    return out;
+}
+
 /**
  * Who this store is when it claims tickets: `holder` is written into every claim it makes, and
  * `sessionLocks` says whether other processes' holders can be checked for life through
@@ -118,12 +147,48 @@ export interface ClaimHolder {
 export class SqlBootStore implements BootStore {
     /** Calls in progress; close() waits for them (a completion can start as a response finishes). */
     private readonly inFlight = new Set<Promise<unknown>>();
+    private readonly issues: Coalescer<NewTicket, Row>;
+    private readonly claims: Coalescer<ClaimCall, Row>;
+    private readonly completions: Coalescer<CompleteCall, Row>;
 
+    /** `batchLimits`: how the hot calls are coalesced (store/batch.ts); `maxBatch: 1` sends every call alone. */
     constructor(
         readonly kind: string,
         private readonly sql: SqlExecutor,
         private readonly claimHolder: ClaimHolder,
-    ) {}
+        batchLimits: BatchLimits = DEFAULT_BATCH_LIMITS,
+    ) {
+        const first = async (text: string, params: readonly unknown[]): Promise<Row> => {
+            const [r] = await this.query(text, params);
+            if (r === undefined) throw new Error("store: a hot-path function returned no row");
+            return r;
+        };
+        this.issues = new Coalescer<NewTicket, Row>(
+            {
+                one: (t) => first(ISSUE_TICKET_SQL, issueParams(t)),
+                many: async (ts) => byItem(await this.query(ISSUE_TICKETS_SQL, [JSON.stringify(ts.map(issueItem))]), ts.length),
+            },
+            batchLimits,
+        );
+        this.claims = new Coalescer<ClaimCall, Row>(
+            {
+                one: (c) => first(CLAIM_TICKET_SQL, [c.id, c.at, c.leaseUntil, c.keepUntil, this.claimHolder.holder, this.claimHolder.sessionLocks]),
+                many: async (cs) => {
+                    const items = cs.map((c, i) => ({ i, id: c.id, at: c.at, lease_until: c.leaseUntil, keep_until: c.keepUntil }));
+                    const { holder, sessionLocks } = this.claimHolder;
+                    return byItem(await this.query(CLAIM_TICKETS_SQL, [JSON.stringify(items), holder, sessionLocks]), cs.length);
+                },
+            },
+            batchLimits,
+        );
+        this.completions = new Coalescer<CompleteCall, Row>(
+            {
+                one: (c) => first(COMPLETE_CLAIM_SQL, completeParams(c)),
+                many: async (cs) => byItem(await this.query(COMPLETE_CLAIMS_SQL, [JSON.stringify(cs.map(completeItem))]), cs.length),
+            },
+            batchLimits,
+        );
+    }
 
     /** Applies the schema (idempotent). Called once by the factories before the store is handed out. */
     async migrate(): Promise<void> {
@@ -136,7 +201,11 @@ export class SqlBootStore implements BootStore {
 
     /** One statement, tracked until it settles. */
     private query(text: string, params: readonly unknown[] = []): Promise<Row[]> {
-        const p = this.sql.query(text, params);
+        return this.track(this.sql.query(text, params));
+    }
+
+    /** `p`, kept in `inFlight` until it settles, so close() waits for it. */
+    private track<T>(p: Promise<T>): Promise<T> {
         this.inFlight.add(p);
         const forget = (): void => void this.inFlight.delete(p);
         p.then(forget, forget);
@@ -144,22 +213,7 @@ export class SqlBootStore implements BootStore {
     }
 
     async createTicket(t: NewTicket): Promise<IssueResult> {
-        const rows = await this.query(ISSUE_TICKET_SQL, [
-            t.id,
-            t.site,
-            t.machine,
-            t.mac,
-            t.uuid ?? null,
-            t.serial ?? null,
-            t.arch,
-            t.platform,
-            t.sourceIp,
-            t.createdAt,
-            t.expiresAt,
-            t.enrollment,
-        ]);
-        const r = rows[0];
-        if (r === undefined) throw new Error("store: boot_issue_ticket returned no row");
+        const r = await this.track(this.issues.submit(t));
         if (r.issued === true) return { status: "issued" };
         return { status: "enrolled", enrolledAt: date(r.enrolled_at), ticketRef: String(r.enrolled_ticket_ref) };
     }
@@ -167,9 +221,8 @@ export class SqlBootStore implements BootStore {
     async claimTicket(id: string, now: Date, timing: ClaimTiming = {}): Promise<ClaimResult> {
         const leaseUntil = new Date(now.getTime() + (timing.leaseMs ?? CLAIM_LEASE_MS));
         const keepUntil = new Date(now.getTime() + (timing.keepMs ?? CLAIMED_TICKET_KEEP_SECONDS * 1000));
-        const { holder, sessionLocks } = this.claimHolder;
-        const [r] = await this.query(CLAIM_TICKET_SQL, [id, now, leaseUntil, keepUntil, holder, sessionLocks]);
-        switch (r?.status) {
+        const r = await this.track(this.claims.submit({ id, at: now, leaseUntil, keepUntil }));
+        switch (r.status) {
             case "unknown":
                 return { status: "unknown" };
             case "claimed": {
@@ -196,24 +249,7 @@ export class SqlBootStore implements BootStore {
     }
 
     async completeClaim(id: string, claim: number, e: EnrollmentRecord): Promise<CompleteResult> {
-        const [r] = await this.query(COMPLETE_CLAIM_SQL, [
-            id,
-            claim,
-            e.ticketRef,
-            e.site,
-            e.machine,
-            e.mac,
-            e.uuid ?? null,
-            e.serial ?? null,
-            e.sourceIp,
-            e.keyBackend,
-            e.keyId,
-            e.keyExpiresAt,
-            e.configSha256,
-            e.servedAt,
-            e.enrollment,
-        ]);
-        if (r === undefined) throw new Error("store: boot_complete_claim returned no row");
+        const r = await this.track(this.completions.submit({ id, claim, e }));
         return { firstUse: r.first_use === true, claims: Number(r.claims ?? 0) };
     }
 
@@ -310,4 +346,69 @@ export class SqlBootStore implements BootStore {
         await Promise.allSettled([...this.inFlight]);
         await this.sql.close();
     }
+}
+
+function issueParams(t: NewTicket): unknown[] {
+    return [t.id, t.site, t.machine, t.mac, t.uuid ?? null, t.serial ?? null, t.arch, t.platform, t.sourceIp, t.createdAt, t.expiresAt, t.enrollment];
+}
+
+/** boot_issue_tickets' item (schema.ts): the same values as issueParams, by column name. */
+function issueItem(t: NewTicket, i: number): Record<string, unknown> {
+    return {
+        i,
+        id: t.id,
+        site: t.site,
+        machine: t.machine,
+        mac: t.mac,
+        uuid: t.uuid ?? null,
+        serial: t.serial ?? null,
+        arch: t.arch,
+        platform: t.platform,
+        source_ip: t.sourceIp,
+        created_at: t.createdAt,
+        expires_at: t.expiresAt,
+        enrollment: t.enrollment,
+    };
+}
+
+function completeParams({ id, claim, e }: CompleteCall): unknown[] {
+    return [
+        id,
+        claim,
+        e.ticketRef,
+        e.site,
+        e.machine,
+        e.mac,
+        e.uuid ?? null,
+        e.serial ?? null,
+        e.sourceIp,
+        e.keyBackend,
+        e.keyId,
+        e.keyExpiresAt,
+        e.configSha256,
+        e.servedAt,
+        e.enrollment,
+    ];
+}
+
+/** boot_complete_claims' item (schema.ts): the same values as completeParams, by column name. */
+function completeItem({ id, claim, e }: CompleteCall, i: number): Record<string, unknown> {
+    return {
+        i,
+        id,
+        claim,
+        ticket_ref: e.ticketRef,
+        site: e.site,
+        machine: e.machine,
+        mac: e.mac,
+        uuid: e.uuid ?? null,
+        serial: e.serial ?? null,
+        source_ip: e.sourceIp,
+        key_backend: e.keyBackend,
+        key_id: e.keyId,
+        key_expires_at: e.keyExpiresAt,
+        config_sha256: e.configSha256,
+        served_at: e.servedAt,
+        enrollment: e.enrollment,
+    };
 }
