@@ -4,7 +4,8 @@
  * unknown extension gets an ID, but the factory then refuses every asset of it.
  *
  * The list comes from the factory itself (`GET <factory>/version/<v>/extensions/official`),
- * fetched synchronously in a child process so the program entry stays a plain module; or from
+ * fetched synchronously in a child process (which loads TypeScript with scripts/typescript-loader.js)
+ * so the program entry stays a plain module; or from
  * the file in TALOS_OFFICIAL_EXTENSIONS_FILE (tests: the vendored v1.12.4 list; air-gapped
  * runners: a copy). When neither answers, the check is skipped with a warning: the factory that
  * could not be asked is the one the schematic resources need, so they would fail anyway.
@@ -16,6 +17,9 @@ import { loadOfficialExtensionList, officialExtensionProblems } from "../lib/tal
 import type { StackConfig } from "../components/model";
 import { StackConfigError } from "./config";
 
+/** The program's TypeScript loader (docs/decisions/0134-program-loader.md), for the child process. */
+const TYPESCRIPT_LOADER = path.join(__dirname, "..", "scripts", "typescript-loader.js");
+
 /** How long the factory may take to list its extensions, in milliseconds. */
 const FETCH_TIMEOUT_MS = 20_000;
 
@@ -26,7 +30,8 @@ export function officialExtensionsFor(factoryUrl: string, talosVersion: string, 
     }
     const module = path.join(__dirname, "..", "lib", "talos", "extensions");
     const script =
-        `require(${JSON.stringify(require.resolve("ts-node/register/transpile-only"))});` +
+        // The loader `pulumi up` uses (Pulumi.yaml nodeargs): cheaper to start than ts-node.
+        `require(${JSON.stringify(TYPESCRIPT_LOADER)});` +
         `require(${JSON.stringify(module)}).fetchOfficialExtensions(process.argv[1], process.argv[2], { timeoutMs: ${FETCH_TIMEOUT_MS} })` +
         `.then((l) => process.stdout.write(JSON.stringify(l)), (e) => { process.stderr.write(String(e.message)); process.exit(1); });`;
     try {

@@ -4,10 +4,11 @@
  * The Node.js SDK stamps every promise it tracks with `new Error().stack`
  * (`@pulumi/pulumi/runtime/debuggable.js`, `debuggablePromise`) so that it can explain a leaked
  * promise, but it prints those traces only when `PULUMI_DEBUG_PROMISE_LEAKS` is set. Reading
- * `.stack` runs `Error.prepareStackTrace`, which the Pulumi launcher and ts-node point at
- * source-map-support: each of those never-read traces is mapped frame by frame through the
- * TypeScript source maps. That was most of the time the program took to build a large graph
- * (docs/benchmarks.md, "Graph build").
+ * `.stack` runs `Error.prepareStackTrace`, which the Pulumi launcher (fed by the program's
+ * loader, scripts/typescript-loader.js) and ts-node (under mocha) point at source-map-support:
+ * each of those never-read traces is mapped frame by frame through the TypeScript source maps.
+ * That was most of the time the program took to build a large graph (docs/benchmarks.md,
+ * "Graph build").
  *
  * `skipSourceMapsForPromiseBookkeeping` wraps the installed formatter: a trace taken by that
  * bookkeeping becomes a one-line placeholder; every other trace (errors the program throws,

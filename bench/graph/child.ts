@@ -1,9 +1,10 @@
 /**
  * One graph-benchmark measurement, in its own process so peak memory is this run's alone.
- * Started by bench/graph/run.ts with `--require ts-node/register/transpile-only` and the tree
- * under test as working directory; not meant to be run by hand.
+ * Started by bench/graph/run.ts the way the tree's Pulumi.yaml has `pulumi up` start the program
+ * (working directory `main`, its `nodeargs` TypeScript loader, or ts-node transpile-only for a
+ * tree that still says `typescript: true`); not meant to be run by hand.
  *
- *   node -r ts-node/register/transpile-only bench/graph/child.ts <treeRoot> <rawConfig.json>
+ *   cd stacks && node --require=../scripts/typescript-loader.js ../bench/graph/child.ts <treeRoot> <rawConfig.json>
  *
  * It installs the tree's own test mocks (test/mocks.ts, what its program tests use), sets the
  * raw stack config, loads the tree's program entry (stacks/index.ts) and waits until every

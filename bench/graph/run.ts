@@ -8,7 +8,8 @@
  *   npm run bench:graph -- --help
  *
  * Each run is its own Node.js process (bench/graph/child.ts), so peak memory is that run's
- * alone. The base revision is exported with `git archive`, the working tree is copied as it is
+ * alone, started with the Node.js arguments its tree's Pulumi.yaml gives `pulumi up`
+ * (programLoaderArgs), so each tree loads its TypeScript the way it is deployed. The base revision is exported with `git archive`, the working tree is copied as it is
  * at the start (tracked and untracked files, so edits during the run do not mix in), both into
  * a temporary directory whose node_modules is a symlink to this tree's; git is only read. Runs
  * of the two trees are interleaved so that background load hits both alike. Nothing asserts on the numbers: see
@@ -19,6 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tar from "tar";
+import { parse } from "yaml";
 import type { ChildResult } from "./child";
 import { readStackFile, syntheticStack, toRawConfig } from "./stacks";
 
@@ -40,6 +42,9 @@ Options:
   --timeout <s>     seconds before a run is killed (default 600)
   --json <file>     also write every run's raw result as JSON
   --help            this text
+
+Each tree's program is started as its Pulumi.yaml tells \`pulumi up\` to: in its main
+directory, with typescript false + nodeargs, or ts-node transpile-only.
 
 Columns: resources registered (components included); program = seconds from loading the
 entry until the last registration settled; cpu = CPU seconds of the process in that span;
@@ -107,6 +112,26 @@ interface Tree {
     root: string;
 }
 
+/**
+ * How `pulumi up` starts `root`'s program, from its Pulumi.yaml. Working directory: the `main`
+ * directory (or a `main` file's directory; the project directory without `main`), as the Pulumi
+ * CLI starts its language host there. Node.js arguments: with `runtime.options.typescript:
+ * false`, its `nodeargs` (split on whitespace; the language host splits them like a shell, and
+ * ours hold no quotes); otherwise ts-node, transpile-only (`pulumi up` with
+ * PULUMI_NODEJS_TRANSPILE_ONLY=true; without it ts-node also type-checks, which is not timed here).
+ */
+export function programLoaderArgs(root: string): { cwd: string; execArgv: string[]; loader: string } {
+    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { main?: string; runtime?: string | { options?: Record<string, unknown> } };
+    const main = path.resolve(root, project.main ?? ".");
+    const cwd = fs.statSync(main).isDirectory() ? main : path.dirname(main);
+    const options = typeof project.runtime === "object" ? project.runtime.options ?? {} : {};
+    if (options.typescript === false) {
+        const nodeargs = typeof options.nodeargs === "string" ? options.nodeargs.trim().split(/\s+/).filter((a) => a !== "") : [];
+        return { cwd, execArgv: nodeargs, loader: nodeargs.length > 0 ? `nodeargs ${nodeargs.join(" ")}` : "plain node" };
+    }
+    return { cwd, execArgv: ["--require", path.join(root, "node_modules", "ts-node", "register", "transpile-only")], loader: "ts-node (transpile-only)" };
+}
+
 /** Exports `rev` into `dir` with `git archive` and links this tree's node_modules into it. */
 async function exportRevision(rev: string, dir: string): Promise<string> {
     const commit = execFileSync("git", ["-C", ROOT, "rev-parse", "--short", `${rev}^{commit}`], { encoding: "utf8" }).trim();
@@ -149,9 +174,10 @@ function snapshotWorkingTree(dir: string): string {
 function measure(tree: Tree, configFile: string, timeoutSeconds: number): Promise<ChildResult> {
     return new Promise((resolve, reject) => {
         const stderr: string[] = [];
+        const launch = programLoaderArgs(tree.root);
         const child: ChildProcess = fork(CHILD, [tree.root, configFile], {
-            cwd: tree.root,
-            execArgv: ["--require", path.join(tree.root, "node_modules", "ts-node", "register", "transpile-only")],
+            cwd: launch.cwd,
+            execArgv: launch.execArgv,
             env: { ...process.env, TS_NODE_PROJECT: path.join(tree.root, "tsconfig.json") },
             stdio: ["ignore", "ignore", "pipe", "ipc"],
         });
@@ -253,6 +279,10 @@ async function main(): Promise<void> {
             stacks.push({ label: `${n.toLocaleString("en")} edge machines`, file });
         }
 
+        for (const tree of trees) {
+            const launch = programLoaderArgs(tree.root);
+            console.log(`bench:graph: ${tree.label} runs its program in ${path.relative(tree.root, launch.cwd) || "."}/ with ${launch.loader} (its Pulumi.yaml)`);
+        }
         const cpus = os.cpus();
         console.log(`bench:graph: ${cpus.length} × ${cpus[0]?.model ?? "CPU"}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
         console.log(`bench:graph: dev stack from ${path.relative(ROOT, devFile)}; ${stacks.length} stacks × ${trees.length} trees × ${opts.runs} runs`);
