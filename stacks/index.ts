@@ -11,10 +11,12 @@ import { checkOfficialExtensions, officialExtensionsFor } from "./extensions";
 import { composeEdge } from "./edge";
 import { composeRemoteWorkers } from "./remoteWorkers";
 import { checkedControlPlanes, composeDayTwo, previousControlPlanes } from "./dayTwo";
-import { skipSourceMapsForPromiseBookkeeping } from "./stackTraces";
+import { skipPromiseStackCapture, skipSourceMapsForPromiseBookkeeping } from "./stackTraces";
 
-// Before any resource: Pulumi's never-read promise stack stamps skip source maps (stacks/stackTraces.ts).
+// Before any resource: Pulumi's never-read promise stack stamps capture no frames and skip
+// source maps (stacks/stackTraces.ts).
 skipSourceMapsForPromiseBookkeeping();
+skipPromiseStackCapture();
 
 // Config: one validated StackConfig; a bad stack file fails here, listing every problem.
 const cfg = readStackConfig();

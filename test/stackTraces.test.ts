@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as path from "path";
-import { isPromiseBookkeeping, SKIPPED_TRACE, skipSourceMapsForPromiseBookkeeping } from "../stacks/stackTraces";
+import { isPromiseBookkeeping, SKIPPED_TRACE, skipPromiseStackCapture, skipSourceMapsForPromiseBookkeeping } from "../stacks/stackTraces";
 
 /** The SDK's own promise tracker (internal: not in its type declarations). */
 const { debuggablePromise } = require(path.join(path.dirname(require.resolve("@pulumi/pulumi")), "runtime", "debuggable")) as {
@@ -47,5 +47,72 @@ describe("stacks/stackTraces: Pulumi's promise stamps skip source maps", () => {
     it("changes nothing while PULUMI_DEBUG_PROMISE_LEAKS is set", () => {
         assert.strictEqual(skipSourceMapsForPromiseBookkeeping({ PULUMI_DEBUG_PROMISE_LEAKS: "1" }), false);
         assert.strictEqual(stampOf(Promise.resolve(1)), "MAPPED ");
+    });
+});
+
+describe("stacks/stackTraces: Pulumi's promise stamps capture no frames", () => {
+    /** A stand-in for the SDK module: records the stack trace limit each call ran under. */
+    function fakeModule() {
+        const limits: number[] = [];
+        const mod = {
+            debuggablePromise: (p: Promise<unknown>, ctx: unknown): Promise<unknown> => {
+                limits.push(Error.stackTraceLimit);
+                if (ctx === "throw") throw new Error("from the SDK");
+                return p;
+            },
+        };
+        return { mod, limits };
+    }
+
+    it("runs the SDK's function with no frames captured and restores the limit, also when it throws", () => {
+        const { mod, limits } = fakeModule();
+        const before = Error.stackTraceLimit;
+        assert.strictEqual(skipPromiseStackCapture(mod, {}), true);
+        const p = Promise.resolve(7);
+        assert.strictEqual(mod.debuggablePromise(p, "ok"), p, "the SDK's own result is returned");
+        assert.throws(() => mod.debuggablePromise(p, "throw"), /from the SDK/);
+        assert.deepStrictEqual(limits, [0, 0]);
+        assert.strictEqual(Error.stackTraceLimit, before);
+        assert.strictEqual(skipPromiseStackCapture(mod, {}), false, "installed once");
+    });
+
+    it("changes nothing while PULUMI_DEBUG_PROMISE_LEAKS is set, or when the SDK has no such function", () => {
+        const { mod, limits } = fakeModule();
+        const original = mod.debuggablePromise;
+        assert.strictEqual(skipPromiseStackCapture(mod, { PULUMI_DEBUG_PROMISE_LEAKS: "1" }), false);
+        assert.strictEqual(mod.debuggablePromise, original);
+        void mod.debuggablePromise(Promise.resolve(1), "ok");
+        assert.deepStrictEqual(limits, [Error.stackTraceLimit]);
+        assert.strictEqual(skipPromiseStackCapture({}, {}), false);
+        assert.strictEqual(skipPromiseStackCapture({ debuggablePromise: "renamed" as never }, {}), false);
+    });
+
+    it("reaches the real SDK: its stamps hold no frames, and its promise bookkeeping still passes values and errors through", async () => {
+        const sdk = require(path.join(path.dirname(require.resolve("@pulumi/pulumi")), "runtime", "debuggable")) as {
+            debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown>;
+        };
+        skipPromiseStackCapture(sdk, {}); // may already be in place (the program tests install it)
+        const limit = Error.stackTraceLimit;
+        // Whatever formatter is installed, count the frames the stamp captured.
+        const captured: number[] = [];
+        const saved = Error.prepareStackTrace;
+        Error.prepareStackTrace = (_error, frames) => {
+            captured.push(frames.length);
+            return "counted";
+        };
+        const ok = Promise.resolve("value");
+        let tracked: Promise<unknown>;
+        try {
+            tracked = sdk.debuggablePromise(ok, "test");
+        } finally {
+            Error.prepareStackTrace = saved;
+        }
+        assert.deepStrictEqual(captured, [0], "the stamp captured no frames");
+        assert.strictEqual(await tracked, "value");
+        assert.strictEqual(Error.stackTraceLimit, limit);
+        const failed = Promise.reject(new Error("rejected"));
+        await assert.rejects(sdk.debuggablePromise(failed, "test"), (err: Error & { promise?: unknown }) => err.message === "rejected" && err.promise === failed);
+        // Errors thrown by the program keep their traces.
+        assert.match(String(new Error("real").stack), /\n\s+at /);
     });
 });
