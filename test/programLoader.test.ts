@@ -44,14 +44,22 @@ describe("program loader (scripts/typescript-loader.js) against ts-node", functi
     this.timeout(240_000);
     let underLoader: LoadedRegistration[];
     let underTsNode: LoadedRegistration[];
+    let fromRoot: LoadedRegistration[];
 
     before(() => {
         // As `pulumi up` starts the program: Pulumi.yaml's `main` directory and `nodeargs`.
         const launch = programLoaderArgs(ROOT);
-        assert.deepEqual(launch.execArgv, ["--require=../scripts/typescript-loader.js"], "Pulumi.yaml no longer names the loader");
+        assert.deepEqual(launch.execArgv, ["--require=talos-cloud-edge-typescript-loader"], "Pulumi.yaml no longer names the loader");
         assert.equal(launch.cwd, path.join(ROOT, "stacks"));
         underLoader = buildGraph(launch.cwd, launch.execArgv);
+        // The same arguments from the project root: whichever directory the language host starts
+        // Node in, `nodeargs` must find the loader.
+        fromRoot = buildGraph(ROOT, launch.execArgv);
         underTsNode = buildGraph(ROOT, ["--require", require.resolve("ts-node/register/transpile-only")]);
+    });
+
+    it("finds the loader from the project root as well as from main", () => {
+        assert.deepEqual(fromRoot.map((r) => r.urn), underLoader.map((r) => r.urn));
     });
 
     it("registers the same resources with the same inputs", () => {

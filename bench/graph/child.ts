@@ -4,7 +4,7 @@
  * (working directory `main`, its `nodeargs` TypeScript loader, or ts-node transpile-only for a
  * tree that still says `typescript: true`); not meant to be run by hand.
  *
- *   cd stacks && node --require=../scripts/typescript-loader.js ../bench/graph/child.ts <treeRoot> <rawConfig.json>
+ *   cd stacks && node --require=talos-cloud-edge-typescript-loader ../bench/graph/child.ts <treeRoot> <rawConfig.json>
  *
  * It installs the tree's own test mocks (test/mocks.ts, what its program tests use), sets the
  * raw stack config, loads the tree's program entry (stacks/index.ts) and waits until every
