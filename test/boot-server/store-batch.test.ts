@@ -77,14 +77,20 @@ describe("boot-server store batches: Coalescer", () => {
         await c.drained();
     });
 
-    it("runs each call alone when PostgreSQL rolled the batch back for a conflict (class 40)", async () => {
+    it("runs each call alone, in arrival order, when PostgreSQL rolled the batch back for a conflict (class 40)", async () => {
         const held = gate<string>();
         const ones: string[] = [];
+        const running: string[] = [];
         const c = new Coalescer<string, string>(
             {
                 one: async (s) => {
                     ones.push(s);
-                    return s === "first" ? held.promise : s.toUpperCase();
+                    running.push(s);
+                    if (running.length > 1) throw new Error(`calls overlapped: ${running.join(", ")}`);
+                    // The first (alone) call is held; the retried ones take a turn of the event loop.
+                    const result = s === "first" ? await held.promise : await new Promise<string>((r) => setImmediate(() => r(s.toUpperCase())));
+                    running.splice(running.indexOf(s), 1);
+                    return result;
                 },
                 many: async () => {
                     throw Object.assign(new Error("deadlock detected"), { code: "40P01" });
@@ -92,10 +98,10 @@ describe("boot-server store batches: Coalescer", () => {
             },
             { maxBatch: 64, maxInFlight: 1 },
         );
-        const all = ["first", "a", "b"].map((s) => c.submit(s));
+        const all = ["first", "a", "b", "c"].map((s) => c.submit(s));
         held.open("FIRST");
-        assert.deepEqual(await Promise.all(all), ["FIRST", "A", "B"]);
-        assert.deepEqual(ones, ["first", "a", "b"]);
+        assert.deepEqual(await Promise.all(all), ["FIRST", "A", "B", "C"]);
+        assert.deepEqual(ones, ["first", "a", "b", "c"]);
     });
 
     it("gives every caller of a failed batch the error when it may have committed, and runs nothing again", async () => {

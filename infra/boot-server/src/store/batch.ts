@@ -12,7 +12,7 @@
  * exactly as if it had been sent alone. If the batch fails, every caller in it gets the error,
  * except when PostgreSQL says the transaction was rolled back for a conflict with another one
  * (deadlock, serialization failure: SQLSTATE class 40), which cannot have committed anything:
- * then each call is run again on its own.
+ * then each call is run again on its own, in arrival order.
  */
 
 /** How a batch runs: `many` for two or more items (one statement), `one` for a single item. */
@@ -98,8 +98,9 @@ export class Coalescer<I, O> {
             results = await this.runner.many(batch.map((w) => w.item));
         } catch (err) {
             if (isRolledBackConflict(err)) {
-                // Nothing of the batch committed: each call on its own, as if never batched.
-                await Promise.all(batch.map((w) => this.runOne(w)));
+                // Nothing of the batch committed: each call on its own, one after another in the
+                // order they arrived (two calls for one machine must not swap), as if never batched.
+                for (const w of batch) await this.runOne(w);
             } else {
                 for (const w of batch) w.reject(err);
             }
