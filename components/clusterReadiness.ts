@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { dayTwoEnvironment } from "./dayTwoCommands";
-import { DAY_TWO_ENV, dayTwoCommandLine, parseResultLine, ReadinessPlan } from "../infra/day-two/contract";
+import { DAY_TWO_ENV, dayTwoCommandDir, dayTwoCommandLine, parseResultLine, ReadinessPlan } from "../infra/day-two/contract";
 import type { ReadinessReport } from "../infra/day-two/readiness";
 import { edgeMachineStatus, EdgeMachineStatus } from "../infra/day-two/rollout";
 import { DAY_TWO_DEFAULTS, DayTwoConfig } from "../model/dayTwo";
@@ -66,6 +66,7 @@ export class ClusterReadiness extends pulumi.ComponentResource {
             edgeTimeout: dayTwo.edgeReadyTimeout,
         }));
         this.gate = new command.local.Command(`${name}-gate`, {
+            dir: dayTwoCommandDir(),
             create: dayTwoCommandLine("readiness"),
             environment: dayTwoEnvironment(plan, { talosconfig: args.talosconfig, kubeconfig: args.kubeconfig }, {
                 [DAY_TWO_ENV.run]: args.runId ?? `${Date.now()}-${Math.random().toString(16).slice(2, 10)}`,

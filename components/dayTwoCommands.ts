@@ -14,6 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import {
     DAY_TWO_ENV,
+    dayTwoCommandDir,
     dayTwoCommandLine,
     RemoveNodePlan,
     UpgradeKubernetesPlan,
@@ -49,6 +50,7 @@ export function dayTwoEnvironment(plan: pulumi.Input<object>, credentials: DayTw
  */
 export function nodeUpgradeCommand(name: string, plan: pulumi.Input<UpgradeNodePlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): command.local.Command {
     return new command.local.Command(name, {
+        dir: dayTwoCommandDir(),
         create: dayTwoCommandLine("upgrade-node"),
         environment: dayTwoEnvironment(plan, credentials),
         triggers: [pulumi.output(plan).apply((p) => p.installerImage)],
@@ -64,6 +66,7 @@ export function nodeUpgradeCommand(name: string, plan: pulumi.Input<UpgradeNodeP
  */
 export function nodeRemovalCommand(name: string, plan: pulumi.Input<RemoveNodePlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): command.local.Command {
     return new command.local.Command(name, {
+        dir: dayTwoCommandDir(),
         delete: dayTwoCommandLine("remove-node"),
         environment: dayTwoEnvironment(plan, credentials),
         logging: "stdoutAndStderr",
@@ -77,6 +80,7 @@ export function nodeRemovalCommand(name: string, plan: pulumi.Input<RemoveNodePl
  */
 export function kubernetesUpgradeCommand(name: string, plan: pulumi.Input<UpgradeKubernetesPlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): command.local.Command {
     return new command.local.Command(name, {
+        dir: dayTwoCommandDir(),
         create: dayTwoCommandLine("upgrade-kubernetes", "--record"),
         update: dayTwoCommandLine("upgrade-kubernetes"),
         environment: dayTwoEnvironment(plan, { talosconfig: credentials.talosconfig }),

@@ -17,7 +17,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { dayTwoEnvironment, nodeRemovalCommand, nodeUpgradeCommand } from "./dayTwoCommands";
-import { ConfigureEdgePlan, dayTwoCommandLine } from "../infra/day-two/contract";
+import { ConfigureEdgePlan, dayTwoCommandDir, dayTwoCommandLine } from "../infra/day-two/contract";
 import { DAY_TWO_DEFAULTS, DayTwoConfig } from "../model/dayTwo";
 import { TAILNET_VALID_SUBNETS } from "../lib/talos/documents";
 import type { EdgeMachineConfig } from "../model/edgeMachine";
@@ -83,6 +83,7 @@ export class EdgeNode extends pulumi.ComponentResource {
         const target = pulumi.all([this.tailnetAddress, args.installerImage, args.controlPlaneAddresses]);
 
         this.configure = new command.local.Command(`${name}-configure`, {
+            dir: dayTwoCommandDir(),
             create: dayTwoCommandLine("configure-edge"),
             environment: dayTwoEnvironment(
                 target.apply(([address, installerImage]) => configureEdgePlan(args.site, machine, address, installerImage)),

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { runTask } from "../infra/day-two/cli";
-import { parseResultLine } from "../infra/day-two/contract";
+import { dayTwoCommandDir, dayTwoCommandLine, parseResultLine } from "../infra/day-two/contract";
 import { makeSpawnExec, spawnExec } from "../infra/day-two/exec";
 import { parseBaseConfig, renderMachineConfig } from "../infra/boot-server/src/machine-config";
 import { FakeCall, FakeCluster, FakeState, fakeSchematic } from "../testing/fakes/day-two/fakeCluster";
@@ -397,5 +397,22 @@ describe("day two steps against a fake cluster", function () {
             assert.strictEqual(await runTask(["upgrade-node"], { env: {}, exec: spawnExec, stdout: () => undefined, stderr: (l) => lines.push(l) }), 2);
             assert.match(lines.join("\n"), /unknown task "explode"[\s\S]*DAY_TWO_PLAN is not set/);
         });
+    });
+});
+
+describe("day two command lines: where a step runs", () => {
+    const root = path.resolve(__dirname, "..");
+
+    it("leads back to the repository root from the program's directory, as a relative path (the same on every checkout)", () => {
+        assert.strictEqual(dayTwoCommandDir(path.join(root, "stacks")), "..");
+        assert.strictEqual(dayTwoCommandDir(root), undefined);
+        assert.strictEqual(dayTwoCommandDir(path.join(root, "a", "b")), "../..");
+    });
+
+    it("names a CLI that exists under the root that dir leads to", () => {
+        const script = dayTwoCommandLine("readiness").split(" ").find((part) => part.endsWith(".ts"))!;
+        const programDir = path.join(root, "stacks");
+        assert.ok(fs.existsSync(path.resolve(programDir, dayTwoCommandDir(programDir) ?? ".", script)), `${script} from ${programDir}`);
+        assert.ok(!fs.existsSync(path.resolve(programDir, script)), "without dir the step would look for it under stacks/");
     });
 });

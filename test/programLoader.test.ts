@@ -30,7 +30,28 @@ function normalised(inputs: unknown): unknown {
     const v = structuredClone(inputs) as Record<string, any>;
     if (typeof v.__provider === "string") v.__provider = "<module text>";
     if (v.environment && typeof v.environment.DAY_TWO_RUN === "string") v.environment.DAY_TWO_RUN = "<run id>";
+    // A local command's `dir` is relative to the directory the program ran in (compared below).
+    delete v.dir;
     return v;
+}
+
+/**
+ * A graph's URNs, sorted: resources created inside an `apply` register when their inputs
+ * resolve, so the order can differ between two builds of the same graph.
+ */
+function urns(registrations: LoadedRegistration[]): string[] {
+    return registrations.map((r) => r.urn).sort();
+}
+
+/** Where each local command of a graph built in `cwd` runs: its `dir` resolved against `cwd`. */
+function commandDirs(registrations: LoadedRegistration[], cwd: string): Map<string, string> {
+    const dirs = new Map<string, string>();
+    for (const r of registrations) {
+        if (!r.urn.includes("command:local:Command")) continue;
+        const dir = (r.inputs as { dir?: unknown }).dir;
+        dirs.set(r.urn, path.resolve(cwd, typeof dir === "string" ? dir : "."));
+    }
+    return dirs;
 }
 
 /** The provider methods a `__provider` module text offers, loaded as the dynamic provider host does. */
@@ -59,19 +80,32 @@ describe("program loader (scripts/typescript-loader.js) against ts-node", functi
     });
 
     it("finds the loader from the project root as well as from main", () => {
-        assert.deepEqual(fromRoot.map((r) => r.urn), underLoader.map((r) => r.urn));
+        assert.deepEqual(urns(fromRoot), urns(underLoader));
+    });
+
+    it("runs every day-two command in the repository root, from main as well as from the root", () => {
+        // Pulumi starts the program and the command provider in `main` (stacks/): the steps'
+        // `infra/day-two/cli.ts` must still resolve, so their `dir` leads back to the root.
+        const fromMain = commandDirs(underLoader, path.join(ROOT, "stacks"));
+        assert.ok(fromMain.size >= 5, `only ${fromMain.size} local commands`);
+        for (const [urn, dir] of fromMain) assert.equal(dir, ROOT, `${urn} runs in ${dir}`);
+        for (const [urn, dir] of commandDirs(fromRoot, ROOT)) assert.equal(dir, ROOT, `${urn} runs in ${dir}`);
+        const recorded = new Set(underLoader.filter((r) => r.urn.includes("command:local:Command")).map((r) => (r.inputs as { dir?: unknown }).dir));
+        assert.deepEqual([...recorded], [".."], "the same relative dir on every checkout");
     });
 
     it("registers the same resources with the same inputs", () => {
         assert.ok(underLoader.length > 50, `only ${underLoader.length} registrations`);
-        assert.deepEqual(underLoader.map((r) => r.urn), underTsNode.map((r) => r.urn));
-        for (const [i, r] of underLoader.entries()) {
-            assert.deepEqual(normalised(r.inputs), normalised(underTsNode[i].inputs), `${r.urn}: inputs differ between the loaders`);
+        assert.deepEqual(urns(underLoader), urns(underTsNode));
+        const tsNodeByUrn = new Map(underTsNode.map((r) => [r.urn, r]));
+        for (const r of underLoader) {
+            assert.deepEqual(normalised(r.inputs), normalised(tsNodeByUrn.get(r.urn)?.inputs), `${r.urn}: inputs differ between the loaders`);
         }
     });
 
     it("records the same source positions, on the TypeScript lines that create the resources", () => {
-        assert.deepEqual(underLoader.map((r) => `${r.urn} ${r.position}`), underTsNode.map((r) => `${r.urn} ${r.position}`));
+        const positions = (rs: LoadedRegistration[]) => rs.map((r) => `${r.urn} ${r.position}`).sort();
+        assert.deepEqual(positions(underLoader), positions(underTsNode));
         // A position in our own code names the `new` expression of the resource in the .ts file:
         // unmapped (JavaScript) positions would land elsewhere.
         const ours = underLoader.filter((r) => r.position !== "" && !r.position.includes("node_modules") && !r.position.startsWith("sdks/"));

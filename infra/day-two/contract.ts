@@ -7,6 +7,7 @@
  * CLI writes them to 0600 files in a private temporary directory for talosctl and kubectl. None
  * of them is ever on a command line.
  */
+import * as path from "node:path";
 import type { NodeRole } from "./rollout";
 
 /** Environment variables the CLI reads. */
@@ -39,11 +40,26 @@ export type DayTwoTask = "upgrade-node" | "upgrade-kubernetes" | "remove-node" |
 export const DAY_TWO_TASKS: readonly DayTwoTask[] = ["upgrade-node", "upgrade-kubernetes", "remove-node", "configure-edge", "readiness"];
 
 /**
- * The command line of a step. Relative to the project directory (the command provider runs
- * there, like the program), so the same command is recorded whichever checkout runs `pulumi up`.
+ * The command line of a step, relative to the repository root (`dayTwoCommandDir`), so the same
+ * command is recorded whichever checkout runs `pulumi up`.
  */
 export function dayTwoCommandLine(task: DayTwoTask, ...flags: string[]): string {
     return ["node", "-r", "ts-node/register/transpile-only", "infra/day-two/cli.ts", task, ...flags].join(" ");
+}
+
+/** The repository root: this file is infra/day-two/contract.ts. */
+const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * The `dir` a step's command runs in: the repository root, relative to the directory the program
+ * runs in, or undefined when that is the root itself. Pulumi starts the program, and the command
+ * provider that runs the steps, in the same working directory: with `main: stacks/` that is
+ * `stacks/`, so the steps get `..` — the same on every checkout, so nothing in state changes
+ * between runners — and `infra/day-two/cli.ts` is found.
+ */
+export function dayTwoCommandDir(programDir: string = process.cwd()): string | undefined {
+    const relative = path.relative(programDir, REPOSITORY_ROOT).split(path.sep).join("/");
+    return relative === "" ? undefined : relative;
 }
 
 /** Upgrade one node to an installer image, then check health. */
