@@ -746,6 +746,20 @@ describe("stack config: custom iPXE build (images.ipxeEfi / images.ipxeBios)", (
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+    it("takes a relative path from the repository root, wherever the program runs", () => {
+        const { configPathFromRoot } = require("../stacks/config/images") as typeof import("../stacks/config/images");
+        const root = path.resolve(__dirname, "..");
+        // Pulumi runs the program in main (stacks/): the README's relative path still names the root's file.
+        assert.strictEqual(configPathFromRoot("infra/ipxe/build.sh", path.join(root, "stacks")), path.join("..", "infra", "ipxe", "build.sh"));
+        assert.ok(fs.existsSync(path.resolve(root, "stacks", configPathFromRoot("infra/ipxe/build.sh", path.join(root, "stacks")))));
+        assert.strictEqual(configPathFromRoot("infra/ipxe/build.sh", root), path.join("infra", "ipxe", "build.sh"));
+        assert.strictEqual(configPathFromRoot(path.join(dir, "ipxe.efi"), path.join(root, "stacks")), path.join(dir, "ipxe.efi"), "absolute paths stay as they are");
+        // Through the parser, from the root (as mocha runs): a root-relative path to a real pair is accepted.
+        const rel = path.relative(root, dir);
+        const raw = edit(dev(), "images", (v) => ({ ...v, ipxeEfi: path.join(rel, "ipxe.efi"), ipxeBios: path.join(rel, "undionly.kpxe") }));
+        assert.deepStrictEqual(parseStackConfig(raw).images.ipxe, { efi: path.join(rel, "ipxe.efi"), bios: path.join(rel, "undionly.kpxe") });
+    });
+
     it("takes both paths when both files exist", () => {
         const raw = edit(dev(), "images", (v) => ({ ...v, ipxeEfi: path.join(dir, "ipxe.efi"), ipxeBios: path.join(dir, "undionly.kpxe") }));
         assert.deepStrictEqual(parseStackConfig(raw).images.ipxe, { efi: path.join(dir, "ipxe.efi"), bios: path.join(dir, "undionly.kpxe") });
@@ -758,7 +772,7 @@ describe("stack config: custom iPXE build (images.ipxeEfi / images.ipxeBios)", (
 
     it("rejects a path that does not exist", () => {
         const raw = edit(dev(), "images", (v) => ({ ...v, ipxeEfi: path.join(dir, "missing.efi"), ipxeBios: path.join(dir, "undionly.kpxe") }));
-        assert.match(onlyProblem(raw), /images\.ipxeEfi: .*missing\.efi.* does not exist on this machine; build it with infra\/ipxe\/build\.sh/);
+        assert.match(onlyProblem(raw), /images\.ipxeEfi: .*missing\.efi.* does not exist on this machine \(a relative path starts at the repository root\); build it with infra\/ipxe\/build\.sh/);
     });
 
     it("rejects a build that cannot use the https:// boot URL, before any resource", () => {
