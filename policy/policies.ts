@@ -65,8 +65,6 @@ export const KNOWN_SECRET_ENV_NAMES: readonly string[] = [
     "HEADSCALE_API_KEY",
     "BOOT_STATIC_KEYS",
     "BOOT_DATABASE_URL",
-    "BOOT_ADMIN_TOKEN",
-    "BOOT_VM_IDENTITY_KEY",
 ];
 /** Any other env var whose name says it carries a credential. */
 export const SECRET_ENV_NAME_PATTERN = /SECRET|TOKEN|KEY|PASSWORD/i;

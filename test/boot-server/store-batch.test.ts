@@ -74,7 +74,6 @@ describe("boot-server store batches: Coalescer", () => {
         assert.deepEqual(await Promise.all(items.map((i) => c.submit(i))), items);
         assert.ok(most <= 2, `at most 2 statements at once (saw ${most})`);
         assert.ok(sizes.every((s) => s <= 3), `no batch over 3 (saw ${sizes})`);
-        await c.drained();
     });
 
     it("runs each call alone, in arrival order, when PostgreSQL rolled the batch back for a conflict (class 40)", async () => {

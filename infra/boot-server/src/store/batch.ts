@@ -48,7 +48,6 @@ export function isRolledBackConflict(err: unknown): boolean {
 export class Coalescer<I, O> {
     private readonly waiting: Waiting<I, O>[] = [];
     private inFlight = 0;
-    private idle: Array<() => void> = [];
 
     constructor(
         private readonly runner: BatchRunner<I, O>,
@@ -66,12 +65,6 @@ export class Coalescer<I, O> {
         });
     }
 
-    /** Resolves once nothing is waiting or on its way. */
-    drained(): Promise<void> {
-        if (this.waiting.length === 0 && this.inFlight === 0) return Promise.resolve();
-        return new Promise((resolve) => this.idle.push(resolve));
-    }
-
     private send(): void {
         while (this.inFlight < this.limits.maxInFlight && this.waiting.length > 0) {
             const batch = this.waiting.splice(0, this.limits.maxBatch);
@@ -79,11 +72,6 @@ export class Coalescer<I, O> {
             void this.run(batch).finally(() => {
                 this.inFlight--;
                 this.send();
-                if (this.waiting.length === 0 && this.inFlight === 0) {
-                    const idle = this.idle;
-                    this.idle = [];
-                    for (const resolve of idle) resolve();
-                }
             });
         }
     }

@@ -297,21 +297,7 @@ export class SqlBootStore implements BootStore {
         await this.query(
             `INSERT INTO enrollments (${ENROLLMENT_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-            [
-                e.ticketRef,
-                e.site,
-                e.machine,
-                e.mac,
-                e.uuid ?? null,
-                e.serial ?? null,
-                e.sourceIp,
-                e.keyBackend,
-                e.keyId,
-                e.keyExpiresAt,
-                e.configSha256,
-                e.servedAt,
-                e.enrollment,
-            ],
+            enrollmentParams(e),
         );
     }
 
@@ -371,10 +357,9 @@ function issueItem(t: NewTicket, i: number): Record<string, unknown> {
     };
 }
 
-function completeParams({ id, claim, e }: CompleteCall): unknown[] {
+/** An enrollment record's values in ENROLLMENT_COLUMNS order. */
+function enrollmentParams(e: EnrollmentRecord): unknown[] {
     return [
-        id,
-        claim,
         e.ticketRef,
         e.site,
         e.machine,
@@ -389,6 +374,11 @@ function completeParams({ id, claim, e }: CompleteCall): unknown[] {
         e.servedAt,
         e.enrollment,
     ];
+}
+
+/** boot_complete_claim's parameters: the ticket, the claim, then the record (COMPLETE_CLAIM_SQL). */
+function completeParams({ id, claim, e }: CompleteCall): unknown[] {
+    return [id, claim, ...enrollmentParams(e)];
 }
 
 /** boot_complete_claims' item (schema.ts): the same values as completeParams, by column name. */
