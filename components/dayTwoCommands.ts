@@ -1,5 +1,6 @@
 /**
- * The day-two steps as `command.local.Command` resources (docs/decisions/0007-day-two-operations.md).
+ * The day-two steps as `command:local:Command` resources (docs/decisions/0007-day-two-operations.md),
+ * declared through LocalCommand (components/leanResources.ts): the program reads none of their outputs.
  * Each runs `infra/day-two/cli.ts <task>` on the Pulumi runner with its plan (JSON, in the clear,
  * so previews show what changes) and its credentials (secret outputs, in their own environment
  * variables; the CLI writes them to 0600 files). Nothing secret is on a command line.
@@ -11,7 +12,6 @@
  * another input (renewed credentials, a new address) only re-checks.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
 import {
     DAY_TWO_ENV,
     dayTwoCommandDir,
@@ -20,6 +20,7 @@ import {
     UpgradeKubernetesPlan,
     UpgradeNodePlan,
 } from "../infra/day-two/contract";
+import { LocalCommand } from "./leanResources";
 
 /** Credentials a step may need, all secret. */
 export interface DayTwoCredentials {
@@ -48,8 +49,8 @@ export function dayTwoEnvironment(plan: pulumi.Input<object>, credentials: DayTw
  * version): changing either replaces the command, which runs the upgrade, and a preview lists
  * every node that will be upgraded. Other input changes re-run it in place (a health re-check).
  */
-export function nodeUpgradeCommand(name: string, plan: pulumi.Input<UpgradeNodePlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): command.local.Command {
-    return new command.local.Command(name, {
+export function nodeUpgradeCommand(name: string, plan: pulumi.Input<UpgradeNodePlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): LocalCommand {
+    return new LocalCommand(name, {
         dir: dayTwoCommandDir(),
         create: dayTwoCommandLine("upgrade-node"),
         environment: dayTwoEnvironment(plan, credentials),
@@ -64,8 +65,8 @@ export function nodeUpgradeCommand(name: string, plan: pulumi.Input<UpgradeNodeP
  * deletes it first and deletes the machine only when it succeeded. It has no triggers: a
  * replacement would run `delete` against a node that stays.
  */
-export function nodeRemovalCommand(name: string, plan: pulumi.Input<RemoveNodePlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): command.local.Command {
-    return new command.local.Command(name, {
+export function nodeRemovalCommand(name: string, plan: pulumi.Input<RemoveNodePlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): LocalCommand {
+    return new LocalCommand(name, {
         dir: dayTwoCommandDir(),
         delete: dayTwoCommandLine("remove-node"),
         environment: dayTwoEnvironment(plan, credentials),
@@ -78,8 +79,8 @@ export function nodeRemovalCommand(name: string, plan: pulumi.Input<RemoveNodePl
  * on it); a changed version is an update, which runs `talosctl upgrade-k8s`. The Talos API
  * hands the step its own kubeconfig, so it can run before the admin kubeconfig exists.
  */
-export function kubernetesUpgradeCommand(name: string, plan: pulumi.Input<UpgradeKubernetesPlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): command.local.Command {
-    return new command.local.Command(name, {
+export function kubernetesUpgradeCommand(name: string, plan: pulumi.Input<UpgradeKubernetesPlan>, credentials: DayTwoCredentials, opts: pulumi.CustomResourceOptions): LocalCommand {
+    return new LocalCommand(name, {
         dir: dayTwoCommandDir(),
         create: dayTwoCommandLine("upgrade-kubernetes", "--record"),
         update: dayTwoCommandLine("upgrade-kubernetes"),

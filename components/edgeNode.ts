@@ -15,8 +15,8 @@
  * address is one of their inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
 import { dayTwoEnvironment, nodeRemovalCommand, nodeUpgradeCommand } from "./dayTwoCommands";
+import { LocalCommand } from "./leanResources";
 import { ConfigureEdgePlan, dayTwoCommandDir, dayTwoCommandLine } from "../infra/day-two/contract";
 import { DAY_TWO_DEFAULTS, DayTwoConfig } from "../model/dayTwo";
 import { TAILNET_VALID_SUBNETS } from "../lib/talos/documents";
@@ -67,11 +67,11 @@ export function configureEdgePlan(site: string, machine: EdgeMachineConfig, addr
 
 export class EdgeNode extends pulumi.ComponentResource {
     /** Applies the stack's config in place once the machine has joined. */
-    public readonly configure: command.local.Command;
+    public readonly configure: LocalCommand;
     /** The Talos upgrade step. */
-    public readonly upgrade: command.local.Command;
+    public readonly upgrade: LocalCommand;
     /** The scale-down step (runs on delete). */
-    public readonly removal: command.local.Command;
+    public readonly removal: LocalCommand;
     /** Tailnet address, "" until the machine joined. */
     public readonly tailnetAddress: pulumi.Output<string>;
 
@@ -82,7 +82,7 @@ export class EdgeNode extends pulumi.ComponentResource {
         this.tailnetAddress = pulumi.output(args.tailnetAddress);
         const target = pulumi.all([this.tailnetAddress, args.installerImage, args.controlPlaneAddresses]);
 
-        this.configure = new command.local.Command(`${name}-configure`, {
+        this.configure = new LocalCommand(`${name}-configure`, {
             dir: dayTwoCommandDir(),
             create: dayTwoCommandLine("configure-edge"),
             environment: dayTwoEnvironment(

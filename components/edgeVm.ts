@@ -17,6 +17,7 @@ import { checkMac as normaliseMac } from "../infra/edge-host/checks";
 import { NVRAM_DIR, OVMF_CODE, OVMF_VARS_TEMPLATE, renderDomainXmlPreview, renderEdgeVmXslt, type SmbiosIdentity } from "../infra/edge-host/libvirt";
 import { lvDevicePath, renderLvCreateScript, renderLvRemoveScript } from "../infra/edge-host/lvm";
 import { remoteBashCommand } from "../infra/edge-host/shell";
+import { LibvirtDomain, LibvirtVolume, RemoteCommand } from "./leanResources";
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -108,13 +109,13 @@ export function edgeVmDomainXmlPreview(site: EdgeSiteConfig, machine: EdgeMachin
  */
 export class EdgeVm extends pulumi.ComponentResource {
     /** The libvirt domain. */
-    public readonly domain: libvirt.Domain;
+    public readonly domain: LibvirtDomain;
     /** Domain name (= inventory machine name). */
     public readonly vmName: pulumi.Output<string>;
     /** NIC MAC (= inventory MAC, lower case). */
     public readonly mac: pulumi.Output<string>;
     /** The LVM volume command or the pool volume backing the disk. */
-    public readonly disk: command.remote.Command | libvirt.Volume;
+    public readonly disk: RemoteCommand | LibvirtVolume;
 
     constructor(name: string, args: EdgeVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${PROJECT}:edge:EdgeVm`, name, {}, opts);
@@ -126,7 +127,7 @@ export class EdgeVm extends pulumi.ComponentResource {
         // Explicit names on the host: a replacement must remove the old object first.
         if (plan.disk.kind === "lvm") {
             const volume = { volumeGroup: plan.disk.volumeGroup, name: plan.disk.volumeName };
-            this.disk = new command.remote.Command(
+            this.disk = new RemoteCommand(
                 `${name}-disk`,
                 {
                     connection: args.connection,
@@ -142,7 +143,7 @@ export class EdgeVm extends pulumi.ComponentResource {
             );
             disks = [{ blockDevice: plan.disk.devicePath }];
         } else {
-            this.disk = new libvirt.Volume(
+            this.disk = new LibvirtVolume(
                 `${name}-disk`,
                 { name: plan.disk.volumeName, pool: plan.disk.pool, size: plan.disk.sizeBytes, format: "qcow2" },
                 // libvirtd on the host comes with the site's preflight; nothing in the inputs says so.
@@ -151,7 +152,7 @@ export class EdgeVm extends pulumi.ComponentResource {
             disks = [{ volumeId: this.disk.id }];
         }
 
-        this.domain = new libvirt.Domain(
+        this.domain = new LibvirtDomain(
             `${name}-domain`,
             {
                 name: machine.name,
@@ -183,7 +184,7 @@ export class EdgeVm extends pulumi.ComponentResource {
                 // command that creates the bridge; the bridge must exist before the domain starts.
                 // The LVM volume's path is known up front, so the same holds for the disk; the order
                 // also makes destroy remove the domain before the volume and the bridge.
-                dependsOn: this.disk instanceof command.remote.Command ? [...siteReady, this.disk] : siteReady,
+                dependsOn: this.disk instanceof RemoteCommand ? [...siteReady, this.disk] : siteReady,
             },
         );
 

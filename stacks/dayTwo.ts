@@ -14,6 +14,7 @@ import { asTailnetDevices, listHeadscaleNodes } from "../components/headscaleApi
 import { DayTwoConfig, dayTwoOf } from "../model/dayTwo";
 import { CloudHandles } from "./cloud";
 import { EdgeHandles } from "./edge";
+import { nextTurn } from "./turns";
 
 /** The stack config with the day-two settings the config parser adds (`talos-cloud-edge:dayTwo`). */
 export type StackConfigWithDayTwo = StackConfig & { dayTwo?: DayTwoConfig };
@@ -80,7 +81,11 @@ export interface DayTwoHandles {
     edgeMachines: pulumi.Output<EdgeMachineReport[]>;
 }
 
-export function composeDayTwo(cfg: StackConfigWithDayTwo, cloud: CloudHandles, edge: EdgeHandles | undefined, opts?: pulumi.ComponentResourceOptions): DayTwoHandles {
+/**
+ * Declares each edge machine's day-two steps (EdgeNode), site by site with a turn of the event
+ * loop after each site (stacks/turns.ts), then the readiness gate over all of them.
+ */
+export async function composeDayTwo(cfg: StackConfigWithDayTwo, cloud: CloudHandles, edge: EdgeHandles | undefined, opts?: pulumi.ComponentResourceOptions): Promise<DayTwoHandles> {
     const dayTwo = dayTwoOf(cfg);
     const cluster = cloud.cluster;
     const machines = cfg.edgeSites.flatMap((site, siteIndex) => site.machines.map((machine) => ({ site: site.name, siteIndex, machine })));
@@ -113,6 +118,10 @@ export function composeDayTwo(cfg: StackConfigWithDayTwo, cloud: CloudHandles, e
         edgeNodes[machine.name] = node;
         lastUpgrade = node.upgrade;
         lastRemoval = node.removal;
+        const siteMachines = cfg.edgeSites[siteIndex].machines;
+        if (machine === siteMachines[siteMachines.length - 1]) {
+            await nextTurn();
+        }
     }
 
     const onTailnet = pulumi.all(machines.map(({ site, machine }) => addressOf(machine.name).apply((a) => ({ node: machine.name, site, onTailnet: a !== "" }))));

@@ -10,6 +10,7 @@ import { EdgeSite } from "../components/edgeSite";
 import { EdgeVmIdentities } from "../components/edgeVmIdentities";
 import { CloudHandles } from "./cloud";
 import { Architecture, StackConfig } from "../components/model";
+import { nextTurn } from "./turns";
 
 /** Everything `composeEdge` built. */
 export interface EdgeHandles {
@@ -42,12 +43,16 @@ export function bootAssetsOf(assets: Record<string, { kernel: string; initramfs:
     return out;
 }
 
-export function composeEdge(
+/**
+ * Declares the boot service, then one EdgeSite per site, giving the event loop a turn after each
+ * (stacks/turns.ts) so that a large edge is not held pending all at once.
+ */
+export async function composeEdge(
     cfg: StackConfig,
     cloud: CloudHandles,
     source: pulumi.Input<BootServiceSource>,
     opts?: pulumi.ComponentResourceOptions,
-): EdgeHandles {
+): Promise<EdgeHandles> {
     if (cfg.edgeSites.length === 0) {
         return { sites: [], outputs: { siteBootUrls: {}, edgeLeases: {} } };
     }
@@ -72,12 +77,16 @@ export function composeEdge(
         vmIdentityKey: vmIdentities.key,
     }, opts);
 
-    const sites = cfg.edgeSites.map((site) => new EdgeSite(`${cfg.cluster.name}-${site.name}`, {
-        site,
-        bootUrl: bootService.siteBootUrls[site.name],
-        ipxeAssets: cfg.images.ipxe,
-        vmIdentities: vmIdentities.byMachine,
-    }, opts));
+    const sites: EdgeSite[] = [];
+    for (const site of cfg.edgeSites) {
+        sites.push(new EdgeSite(`${cfg.cluster.name}-${site.name}`, {
+            site,
+            bootUrl: bootService.siteBootUrls[site.name],
+            ipxeAssets: cfg.images.ipxe,
+            vmIdentities: vmIdentities.byMachine,
+        }, opts));
+        await nextTurn();
+    }
 
     return {
         bootService,

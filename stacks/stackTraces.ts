@@ -17,7 +17,15 @@
  *   taken with `Error.stackTraceLimit` at 0, so it captures nothing.
  *
  * With `PULUMI_DEBUG_PROMISE_LEAKS` set neither changes anything, so leak reports keep their
- * traces. Measured in docs/benchmarks.md ("Graph build benchmark").
+ * traces.
+ *
+ * A third trace is read, and must stay exact: the one the SDK takes in every resource's
+ * constructor (`Resource.callsites`, unlimited depth) for the source position and stack it sends
+ * the engine. `reuseResourceStackTraces` formats each distinct stack once: source-map-support
+ * clones every frame into an object of some thirty closures before mapping it, and a 1,000-machine
+ * stack declares the same few dozen stacks thousands of times.
+ *
+ * Measured in docs/benchmarks.md ("Graph build benchmark").
  */
 
 type Formatter = (error: Error, frames: NodeJS.CallSite[]) => unknown;
@@ -102,4 +110,61 @@ export function skipPromiseStackCapture(
     wrapped[STAMPS_SKIPPED] = true;
     debuggable.debuggablePromise = wrapped;
     return true;
+}
+
+/** The file and function of the SDK's per-resource stack capture (`Resource.callsites`). */
+const RESOURCE_FILE = /[\\/]@pulumi[\\/]pulumi[\\/]resource\.js$/;
+
+/** True for the anonymous Error that `Resource.callsites` creates to read the constructor's stack. */
+export function isResourceCallsites(error: Error, frames: NodeJS.CallSite[]): boolean {
+    return error.message === "" && frames.length > 0 && frames[0].getFunctionName() === "callsites" && RESOURCE_FILE.test(frames[0].getFileName() ?? "");
+}
+
+/** Distinct stacks kept at most; past that the memo starts over (a program declares a few dozen). */
+export const MAX_REMEMBERED_STACKS = 4096;
+
+const STACKS_REUSED = Symbol.for("talos-cloud-edge.reuseResourceStackTraces");
+
+/** The wrapper, carrying the formatter it wraps (undefined: V8's own). */
+type ReusingFormatter = Formatter & { [STACKS_REUSED]?: { inner: Formatter | undefined } };
+
+/**
+ * Wraps the installed formatter: a resource constructor's stack is formatted by it once per
+ * distinct sequence of frames, and the same text is returned for every later identical stack.
+ * The key is each frame's own V8 text (function, receiver type, file, line, column, and whether
+ * it is a constructor, async, native or eval), which is all a formatter sees of a frame; the
+ * source maps it maps them with do not change while the program runs. Every other trace goes to
+ * the formatter as before. Returns true when installed now.
+ */
+export function reuseResourceStackTraces(): boolean {
+    const current = Error.prepareStackTrace as ReusingFormatter | undefined;
+    if (current?.[STACKS_REUSED]) {
+        return false;
+    }
+    const formatted = new Map<string, unknown>();
+    const format = (error: Error, frames: NodeJS.CallSite[]) => (current ? current(error, frames) : formatNatively(error, frames));
+    const wrapped: ReusingFormatter = (error, frames) => {
+        if (!isResourceCallsites(error, frames)) {
+            return format(error, frames);
+        }
+        const key = frames.join("\n");
+        let text = formatted.get(key);
+        if (text === undefined) {
+            text = format(error, frames);
+            if (formatted.size >= MAX_REMEMBERED_STACKS) {
+                formatted.clear();
+            }
+            formatted.set(key, text);
+        }
+        return text;
+    };
+    wrapped[STACKS_REUSED] = { inner: current };
+    Error.prepareStackTrace = wrapped as typeof Error.prepareStackTrace;
+    return true;
+}
+
+/** The formatter `reuseResourceStackTraces` wrapped, or `formatter` itself when it is not such a wrapper. */
+export function formatterBeneathReuse(formatter: typeof Error.prepareStackTrace): typeof Error.prepareStackTrace {
+    const reused = (formatter as ReusingFormatter | undefined)?.[STACKS_REUSED];
+    return reused ? (reused.inner as typeof Error.prepareStackTrace) : formatter;
 }

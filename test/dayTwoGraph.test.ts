@@ -46,7 +46,7 @@ let savedDevices: (typeof invokeResults)[string];
 async function build(cfg: StackConfig) {
     resetRegistrations();
     const cloud = composeCloud(cfg);
-    const dayTwo = composeDayTwo(cfg, cloud, undefined);
+    const dayTwo = await composeDayTwo(cfg, cloud, undefined);
     await valueOf(dayTwo.edgeMachines);
     await Promise.all(cloud.cluster.upgrades.concat(cloud.cluster.removals).map((c) => valueOf((c as unknown as { urn: pulumi.Output<string> }).urn)));
     await valueOf(cloud.cluster.kubeconfig);

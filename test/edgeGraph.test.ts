@@ -19,11 +19,11 @@ import { devStackConfig, loadStackFile, TWO_SITES_STACK_FILE, twoSitesStackConfi
 /** The inventory the packed bundle carries (BootService refuses a bundle whose inventory hash differs). */
 let bundledInventory: BootSiteInput[] = [];
 
-function build(cfg: StackConfig) {
+async function build(cfg: StackConfig) {
     bundledInventory = inventoryFromSites(cfg.edgeSites);
     const source = { path: "/nonexistent/boot-server.tar.gz", sha256: "cd".repeat(32), inventorySha256: bundledInventorySha256(bundledInventory) };
     const cloud = composeCloud(cfg);
-    const edge = composeEdge(cfg, cloud, source);
+    const edge = await composeEdge(cfg, cloud, source);
     return { cloud, edge };
 }
 
@@ -47,11 +47,11 @@ function dnsmasqConfOf(siteResourceName: string): Promise<string> {
 
 describe("edge graph (dev stack)", () => {
     let cfg: StackConfig;
-    let handles: ReturnType<typeof build>;
+    let handles: Awaited<ReturnType<typeof build>>;
     before(async () => {
         resetRegistrations();
         cfg = devStackConfig();
-        handles = build(cfg);
+        handles = await build(cfg);
         await valueOf(handles.edge.bootService!.siteBootUrls["site-1"]);
         await settle();
     });
@@ -107,11 +107,11 @@ describe("edge graph (dev stack)", () => {
 
 describe("edge graph (two sites)", () => {
     let cfg: StackConfig;
-    let handles: ReturnType<typeof build>;
+    let handles: Awaited<ReturnType<typeof build>>;
     before(async () => {
         resetRegistrations();
         cfg = twoSitesStackConfig();
-        handles = build(cfg);
+        handles = await build(cfg);
         for (const s of cfg.edgeSites) await valueOf(handles.edge.bootService!.siteBootUrls[s.name]);
         await settle();
     });
@@ -169,7 +169,7 @@ describe("edge graph (custom iPXE build)", () => {
             resetRegistrations();
             const base = twoSitesStackConfig();
             const cfg = { ...base, images: { ...base.images, ipxe: { efi: path.join(dir, "ipxe.efi"), bios: path.join(dir, "undionly.kpxe") } } };
-            build(cfg);
+            await build(cfg);
             await settle();
             for (const s of cfg.edgeSites) {
                 const efi = findResource("command:remote:CopyToRemote", `${cfg.cluster.name}-${s.name}-copy-ipxeEfi`);

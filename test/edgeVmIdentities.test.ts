@@ -31,11 +31,11 @@ import { devStackConfig } from "./stackFiles";
 
 const SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
 
-function build(cfg: StackConfig) {
+async function build(cfg: StackConfig) {
     const inventory = inventoryFromSites(cfg.edgeSites);
     const source = { path: "/nonexistent/boot-server.tar.gz", sha256: "cd".repeat(32), inventorySha256: bundledInventorySha256(inventory) };
     const cloud = composeCloud(cfg);
-    const edge = composeEdge(cfg, cloud, source);
+    const edge = await composeEdge(cfg, cloud, source);
     return { edge, inventory, identities: edge.vmIdentities! };
 }
 
@@ -46,11 +46,11 @@ function serviceEnv(): Record<string, any> {
 
 describe("edge graph: VM identities, pinned public URL, admin credential", () => {
     let cfg: StackConfig;
-    let handles: ReturnType<typeof build>;
+    let handles: Awaited<ReturnType<typeof build>>;
     before(async () => {
         resetRegistrations();
         cfg = devStackConfig();
-        handles = build(cfg);
+        handles = await build(cfg);
         await valueOf(handles.edge.outputs.bootServiceUrl!);
         await valueOf(handles.edge.outputs.siteBootUrls["site-1"]);
         await settle();

@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, registered, resetRegistrations, resourcesOfType, valueOf } from "./mocks";
 import { FILLED_DEV_STACK_FILE, loadStackFile } from "./stackFiles";
+import type { StackOutputs } from "../stacks/outputs";
 
 /**
  * Every asset or archive in `value` (deeply), as "<where>: <kind> <location>", with `remote`
@@ -42,7 +43,7 @@ async function assetsIn(value: unknown, where: string): Promise<{ where: string;
 describe("program entry (stacks/index.ts) with the dev stack", function () {
     // Packing the boot service runs esbuild.
     this.timeout(120_000);
-    let program: typeof import("../stacks/index");
+    let program: StackOutputs;
     let previous: Record<string, string>;
 
     before(async () => {
@@ -51,7 +52,8 @@ describe("program entry (stacks/index.ts) with the dev stack", function () {
         const raw = loadStackFile(FILLED_DEV_STACK_FILE);
         pulumi.runtime.setAllConfig(raw.values, [...raw.secretKeys]);
         // require, not import(): under module node16 a dynamic import() stays ESM and bypasses ts-node.
-        program = require("../stacks/index");
+        // The entry exports one async function, as Pulumi's Node.js host expects; it resolves to the outputs.
+        program = await (require("../stacks/index") as () => Promise<StackOutputs>)();
         await valueOf(program.kubeconfig);
         await valueOf(program.siteBootUrls!["site-1"]);
     });

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
         return register(req, cb);
     };
 
-    require("../stacks/index");
+    await (require("../stacks/index") as () => Promise<unknown>)();
     await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> }).waitForRPCs();
     const out: LoadedRegistration[] = registered.map((r) => ({
         urn: r.urn,

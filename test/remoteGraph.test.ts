@@ -41,7 +41,7 @@ function edit(raw: RawStackConfig, shortKey: string, fn: (v: any) => any): RawSt
 async function build(cfg: StackConfig) {
     const cloud = composeCloud(cfg);
     const source = { path: "/nonexistent/boot-server.tar.gz", sha256: "cd".repeat(32), inventorySha256: bundledInventorySha256(inventoryFromSites(cfg.edgeSites)) };
-    const edge = cfg.edgeSites.length > 0 ? composeEdge(cfg, cloud, source) : undefined;
+    const edge = cfg.edgeSites.length > 0 ? await composeEdge(cfg, cloud, source) : undefined;
     const remote = composeRemoteWorkers(cfg, cloud);
     const outputs = [
         ...Object.values(cloud.outputs).filter(pulumi.Output.isInstance),

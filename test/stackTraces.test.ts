@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
-import { isPromiseBookkeeping, SKIPPED_TRACE, skipPromiseStackCapture, skipSourceMapsForPromiseBookkeeping } from "../stacks/stackTraces";
+import * as pulumi from "@pulumi/pulumi";
+import { formatterBeneathReuse, isPromiseBookkeeping, isResourceCallsites, reuseResourceStackTraces, SKIPPED_TRACE, skipPromiseStackCapture, skipSourceMapsForPromiseBookkeeping } from "../stacks/stackTraces";
 
 /** The SDK's own promise tracker (internal: not in its type declarations). */
 const { debuggablePromise } = require(path.join(path.dirname(require.resolve("@pulumi/pulumi")), "runtime", "debuggable")) as {
@@ -114,5 +115,73 @@ describe("stacks/stackTraces: Pulumi's promise stamps capture no frames", () => 
         await assert.rejects(sdk.debuggablePromise(failed, "test"), (err: Error & { promise?: unknown }) => err.message === "rejected" && err.promise === failed);
         // Errors thrown by the program keep their traces.
         assert.match(String(new Error("real").stack), /\n\s+at /);
+    });
+});
+
+describe("stacks/stackTraces: each distinct resource-constructor stack is formatted once", () => {
+    /** The SDK's own capture, as every resource constructor runs it (`Resource.callsites`, internal). */
+    const callsites = () => (pulumi.Resource as unknown as { callsites(): Array<{ file?: string; line?: number; column?: number }> }).callsites();
+    let saved: typeof Error.prepareStackTrace;
+    let calls: number;
+    beforeEach(() => {
+        saved = Error.prepareStackTrace;
+        calls = 0;
+        // Stands in for source-map-support: formats like V8, and counts what it formatted.
+        Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]) => {
+            calls++;
+            return `${String(error)}${frames.map((f) => `\n    at ${String(f)}`).join("")}`;
+        };
+    });
+    afterEach(() => {
+        Error.prepareStackTrace = saved;
+    });
+
+    it("recognises only the anonymous Error of Resource.callsites", () => {
+        const frame = (file: string, fn: string) => ({ getFileName: () => file, getFunctionName: () => fn }) as unknown as NodeJS.CallSite;
+        const sdkResource = "/p/node_modules/@pulumi/pulumi/resource.js";
+        assert.ok(isResourceCallsites(new Error(), [frame(sdkResource, "callsites")]));
+        assert.ok(isResourceCallsites(new Error(), [frame("C:\\p\\node_modules\\@pulumi\\pulumi\\resource.js", "callsites")]));
+        assert.ok(!isResourceCallsites(new Error("a real failure"), [frame(sdkResource, "callsites")]));
+        assert.ok(!isResourceCallsites(new Error(), [frame(sdkResource, "Resource")]));
+        assert.ok(!isResourceCallsites(new Error(), [frame("/p/node_modules/@pulumi/pulumi/runtime/debuggable.js", "callsites")]));
+        assert.ok(!isResourceCallsites(new Error(), []));
+    });
+
+    it("formats a repeated stack once and returns the same positions; a new call site or any other trace is formatted anew", () => {
+        assert.strictEqual(reuseResourceStackTraces(), true);
+        assert.strictEqual(reuseResourceStackTraces(), false, "installed once");
+        const positions: Array<ReturnType<typeof callsites>> = [];
+        for (let i = 0; i < 3; i++) {
+            positions.push(callsites()); // one call site, three times
+        }
+        assert.strictEqual(calls, 1, "the same stack went to the formatter once");
+        assert.deepStrictEqual(positions[1], positions[0]);
+        assert.deepStrictEqual(positions[2], positions[0]);
+        assert.ok(positions[0].some((p) => p.file === __filename), "the positions name this file");
+
+        const elsewhere = callsites(); // another line: another stack
+        assert.strictEqual(calls, 2);
+        assert.notDeepStrictEqual(elsewhere, positions[0]);
+
+        void new Error("boom").stack;
+        void new Error("boom").stack;
+        assert.strictEqual(calls, 4, "other errors are formatted every time");
+    });
+
+    it("gives exactly what the installed formatter gives, under the source maps mocha runs with", () => {
+        // ts-node's source-map-support, as under Pulumi's launcher (without the memo, when an
+        // earlier suite loaded the program entry, which installs it for the whole process).
+        Error.prepareStackTrace = formatterBeneathReuse(saved);
+        const results: Array<ReturnType<typeof callsites>> = [];
+        for (const reuse of [false, true, true]) {
+            if (reuse) reuseResourceStackTraces();
+            results.push(callsites());
+        }
+        assert.deepStrictEqual(results[1], results[0]);
+        assert.deepStrictEqual(results[2], results[0]);
+        // Mapped: the position of the call above is this TypeScript file's line, not the compiled one.
+        const source = require("fs").readFileSync(__filename, "utf8").split("\n") as string[];
+        const lines = results[0].filter((p) => p.file === __filename).map((p) => source[p.line! - 1]);
+        assert.ok(lines.some((l) => /results\.push\(callsites\(\)\)/.test(l)), `mapped to this file's lines: ${JSON.stringify(lines)}`);
     });
 });

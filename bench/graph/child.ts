@@ -7,8 +7,9 @@
  *   cd stacks && node --require=talos-cloud-edge-typescript-loader ../bench/graph/child.ts <treeRoot> <rawConfig.json>
  *
  * It installs the tree's own test mocks (test/mocks.ts, what its program tests use), sets the
- * raw stack config, loads the tree's program entry (stacks/index.ts) and waits until every
- * resource registration has reached the mock monitor. The result goes to the parent over IPC.
+ * raw stack config, loads the tree's program entry (stacks/index.ts), calls it when it is a
+ * function (as Pulumi's host does) and waits until every resource registration has reached the
+ * mock monitor. The result goes to the parent over IPC.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -44,7 +45,12 @@ async function main(): Promise<void> {
 
     const start = performance.now();
     const cpuStart = process.cpuUsage();
-    fromTree("stacks/index");
+    // Since the entry became an async function (stacks/turns.ts) it is called and awaited, as
+    // Pulumi's Node.js host does; an older tree's entry declares everything while it loads.
+    const entry = fromTree("stacks/index");
+    if (typeof entry === "function") {
+        await entry();
+    }
     await settings.waitForRPCs();
     const end = performance.now();
     const cpu = process.cpuUsage(cpuStart);

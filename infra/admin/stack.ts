@@ -9,7 +9,7 @@ import type { Exec } from "../day-two/exec";
 import { ToolError } from "../day-two/exec";
 import type { StackSiteLayout } from "./enroll";
 
-/** Stack outputs the CLI reads (exported by stacks/index.ts). */
+/** Stack outputs the CLI reads (the object stacks/index.ts returns, built by stacks/outputs.ts). */
 export const STACK_OUTPUTS = { url: "bootServiceUrl", adminToken: "bootAdminToken" } as const;
 
 /** The stack config key holding the edge sites and their machines. */
