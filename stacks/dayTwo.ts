@@ -14,7 +14,7 @@ import { asTailnetDevices, listHeadscaleNodes } from "../components/headscaleApi
 import { DayTwoConfig, dayTwoOf } from "../model/dayTwo";
 import { CloudHandles } from "./cloud";
 import { EdgeHandles } from "./edge";
-import { nextTurn } from "./turns";
+import { MACHINES_PER_TURN, nextTurn } from "./turns";
 
 /** The stack config with the day-two settings the config parser adds (`talos-cloud-edge:dayTwo`). */
 export type StackConfigWithDayTwo = StackConfig & { dayTwo?: DayTwoConfig };
@@ -82,8 +82,8 @@ export interface DayTwoHandles {
 }
 
 /**
- * Declares each edge machine's day-two steps (EdgeNode), site by site with a turn of the event
- * loop after each site (stacks/turns.ts), then the readiness gate over all of them.
+ * Declares each edge machine's day-two steps (EdgeNode), with a turn of the event loop after every
+ * MACHINES_PER_TURN machines (stacks/turns.ts), then the readiness gate over all of them.
  */
 export async function composeDayTwo(cfg: StackConfigWithDayTwo, cloud: CloudHandles, edge: EdgeHandles | undefined, opts?: pulumi.ComponentResourceOptions): Promise<DayTwoHandles> {
     const dayTwo = dayTwoOf(cfg);
@@ -118,8 +118,7 @@ export async function composeDayTwo(cfg: StackConfigWithDayTwo, cloud: CloudHand
         edgeNodes[machine.name] = node;
         lastUpgrade = node.upgrade;
         lastRemoval = node.removal;
-        const siteMachines = cfg.edgeSites[siteIndex].machines;
-        if (machine === siteMachines[siteMachines.length - 1]) {
+        if (Object.keys(edgeNodes).length % MACHINES_PER_TURN === 0) {
             await nextTurn();
         }
     }

@@ -17,6 +17,7 @@ import { parseInstallerImage } from "../infra/day-two/rollout";
 import { DAY_TWO_DEFAULTS } from "../model/dayTwo";
 import { composeCloud } from "../stacks/cloud";
 import { checkedControlPlanes, composeDayTwo, previousControlPlanes, selfStackName } from "../stacks/dayTwo";
+import { MACHINES_PER_TURN } from "../stacks/turns";
 import type { StackConfig } from "../components/model";
 import { computedOutputs, engineRegistration, engineRegistrations, findResource, invokeResults, registered, resetRegistrations, resourcesOfType, valueOf } from "./mocks";
 import { twoSitesStackConfig } from "./stackFiles";
@@ -85,6 +86,46 @@ function commands(): Step[] {
 
 const byName = (steps: Step[], suffix: string) => steps.filter((s) => s.name.endsWith(suffix));
 const UPGRADE_ORDER = ["cp-a", "cp-b", "cp-c", "worker-1", "edge-a-1", "edge-b-1"];
+
+describe("day two in the graph: declared a slice at a time (stacks/turns.ts)", function () {
+    this.timeout(60_000);
+
+    it(`lets the engine answer the first machines' steps before it declares the rest (a turn every ${MACHINES_PER_TURN} machines)`, async () => {
+        resetRegistrations();
+        const machines = 3 * MACHINES_PER_TURN + 5;
+        const cfg = stack((c) => {
+            const site = c.edgeSites[0];
+            const first = site.machines[0];
+            site.machines = Array.from({ length: machines }, (_, i) => ({
+                ...first,
+                name: `edge-a-${i + 1}`,
+                mac: `52:54:00:00:21:${(i + 1).toString(16).padStart(2, "0")}`,
+                ip: `10.0.20.${10 + i}`,
+            }));
+        });
+        const cloud = composeCloud(cfg);
+        // At each EdgeNode's construction: how many of the machines' configure steps the engine had received.
+        const seen: Array<{ node: string; configuresRegistered: number }> = [];
+        const probe: pulumi.ResourceTransformation = (args) => {
+            if (args.type === "talos-cloud-edge:edge:EdgeNode") {
+                seen.push({ node: args.name, configuresRegistered: registered.filter((r) => r.type === "command:local:Command" && /-edge-a-\d+-configure$/.test(r.name)).length });
+            }
+            return undefined;
+        };
+        const dayTwo = await composeDayTwo(cfg, cloud, undefined, { transformations: [probe] });
+        await valueOf(dayTwo.edgeMachines);
+
+        assert.strictEqual(seen.length, machines + cfg.edgeSites[1].machines.length);
+        assert.strictEqual(seen[0].configuresRegistered, 0);
+        // Declared in one pass, no registration could have reached the engine before the last node.
+        const beforeLast = seen[machines - 1].configuresRegistered;
+        assert.ok(beforeLast >= MACHINES_PER_TURN, `by the last site-a node the engine had ${beforeLast} configure steps`);
+        // Within a slice, nothing reaches the engine; across a turn, the slice before it did.
+        assert.strictEqual(seen[MACHINES_PER_TURN - 1].configuresRegistered, 0);
+        assert.ok(seen[MACHINES_PER_TURN].configuresRegistered >= MACHINES_PER_TURN, JSON.stringify(seen.slice(0, MACHINES_PER_TURN + 1)));
+        assert.strictEqual(resourcesOfType("talos-cloud-edge:edge:EdgeNode").length, seen.length, "every node still declared, once");
+    });
+});
 
 describe("day two in the graph", function () {
     this.timeout(120_000);

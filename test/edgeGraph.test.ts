@@ -4,6 +4,7 @@
  * lease, the boot service's inventory and the VM; the service must serve the cluster's config.
  */
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { parseAllDocuments } from "yaml";
 import { parseStackConfig } from "../stacks/config";
 import { composeCloud } from "../stacks/cloud";
@@ -154,6 +155,28 @@ describe("edge graph (two sites)", () => {
         sites[1].bridge.gatewayCidr = "10.0.20.129/25";
         raw.values["talos-cloud-edge:edgeSites"] = JSON.stringify(sites);
         assert.throws(() => parseStackConfig(raw), /overlap/);
+    });
+});
+
+describe("edge graph: one site at a time (stacks/turns.ts)", () => {
+    it("lets the engine answer a site's VMs before it declares the next site", async () => {
+        resetRegistrations();
+        const cfg = twoSitesStackConfig();
+        const source = { path: "/nonexistent/boot-server.tar.gz", sha256: "cd".repeat(32), inventorySha256: bundledInventorySha256(inventoryFromSites(cfg.edgeSites)) };
+        const cloud = composeCloud(cfg);
+        // At each EdgeSite's construction: the libvirt domains the engine had received.
+        const domainsAtSite: number[] = [];
+        const probe: pulumi.ResourceTransformation = (args) => {
+            if (args.type === "talos-cloud-edge:edge:EdgeSite") {
+                domainsAtSite.push(resourcesOfType("libvirt:index/domain:Domain").length);
+            }
+            return undefined;
+        };
+        await composeEdge(cfg, cloud, source, { transformations: [probe] });
+        await settle();
+        const vmsOfFirstSite = cfg.edgeSites[0].machines.filter((m) => m.vm !== undefined).length;
+        assert.ok(vmsOfFirstSite > 0);
+        assert.deepStrictEqual(domainsAtSite, [0, vmsOfFirstSite]);
     });
 });
 
