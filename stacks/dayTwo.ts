@@ -99,7 +99,7 @@ export async function composeDayTwo(cfg: StackConfigWithDayTwo, cloud: CloudHand
     const edgeNodes: Record<string, EdgeNode> = {};
     let lastUpgrade = cluster.upgrades[cluster.upgrades.length - 1];
     let lastRemoval = cluster.removals[cluster.removals.length - 1];
-    for (const { site, siteIndex, machine } of machines) {
+    for (const [index, { site, siteIndex, machine }] of machines.entries()) {
         const siteComponent = edge?.sites[siteIndex];
         const node = new EdgeNode(`${cfg.cluster.name}-${site}-${machine.name}`, {
             site,
@@ -118,7 +118,7 @@ export async function composeDayTwo(cfg: StackConfigWithDayTwo, cloud: CloudHand
         edgeNodes[machine.name] = node;
         lastUpgrade = node.upgrade;
         lastRemoval = node.removal;
-        if (Object.keys(edgeNodes).length % MACHINES_PER_TURN === 0) {
+        if ((index + 1) % MACHINES_PER_TURN === 0) {
             await nextTurn();
         }
     }
