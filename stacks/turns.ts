@@ -1,5 +1,5 @@
 /**
- * Declaring a large edge one site at a time.
+ * Declaring a large edge in slices.
  *
  * Every resource the program declares holds the SDK's pending registration until the engine
  * answers it: an Output per property, each with its promises and closures (about 140 KB per
