@@ -21,6 +21,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
+// The binding's shared constructor plumbing (sdks/libvirt/utilities.ts), what its own classes call.
+import * as libvirtUtilities from "@pulumi/libvirt/bin/libvirt/utilities";
+import type { ResourceSpec } from "@pulumi/libvirt/bin/common/spec";
 
 /**
  * The `@pulumi/command` release the generated classes name as plugin version (their
@@ -88,44 +91,17 @@ export class RemoteCommand extends pulumi.CustomResource {
     }
 }
 
-/** What our libvirt binding's manifest says of one resource type. */
-type LibvirtSpec = (typeof libvirt.manifest.resources)[keyof typeof libvirt.manifest.resources];
-
-function libvirtSpec(token: string): LibvirtSpec {
-    const spec = (libvirt.manifest.resources as Record<string, LibvirtSpec>)[token];
+/**
+ * A libvirt registration through the binding's own plumbing (`resourceInputs`, `resourceOptions`:
+ * required inputs checked, secret inputs wrapped, plugin version and secret outputs added), with
+ * the unset properties left out.
+ */
+function libvirtRegistration(token: string, args: object, opts: pulumi.CustomResourceOptions | undefined): { props: pulumi.Inputs; options: pulumi.CustomResourceOptions } {
+    const spec = (libvirt.manifest.resources as Record<string, ResourceSpec | undefined>)[token];
     if (!spec) {
         throw new Error(`the libvirt binding has no resource ${token}`);
     }
-    return spec;
-}
-
-/** As the binding's constructor (sdks/common/runtime.ts `resourceInputs`), without the unset properties. */
-export function libvirtInputs(token: string, name: string, args: object): pulumi.Inputs {
-    const spec = libvirtSpec(token);
-    const bag = args as Record<string, unknown>;
-    for (const required of spec.requiredInputs as readonly string[]) {
-        if (bag[required] === undefined) {
-            throw new Error(`${token} ${name}: ${required} is required`);
-        }
-    }
-    const props = setProperties(args);
-    for (const key of Object.keys(props)) {
-        if ((spec.secretInputs as readonly string[]).includes(key)) {
-            props[key] = pulumi.secret(props[key]);
-        }
-    }
-    return props;
-}
-
-/** As the binding's `resourceOptions`: the caller's over the plugin version (and source), plus the spec's secret outputs. */
-export function libvirtOptions(token: string, opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
-    const spec = libvirtSpec(token);
-    const { version, pluginDownloadURL } = libvirt.manifest;
-    let merged = pulumi.mergeOptions(pluginDownloadURL === undefined ? { version } : { version, pluginDownloadURL }, opts ?? {});
-    if (spec.additionalSecretOutputs.length > 0) {
-        merged = pulumi.mergeOptions(merged, { additionalSecretOutputs: [...spec.additionalSecretOutputs] });
-    }
-    return merged;
+    return { props: setProperties(libvirtUtilities.resourceInputs(spec, args as Record<string, unknown>, opts ?? {})), options: libvirtUtilities.resourceOptions(spec, opts ?? {}) };
 }
 
 /** `libvirt:index/domain:Domain`: a VM. Exposes its URN, ID and the `name` it was given. */
@@ -141,7 +117,8 @@ export class LibvirtDomain extends pulumi.CustomResource {
      * @param opts Resource options, as for `libvirt.Domain` (`provider` names the site's libvirt provider).
      */
     constructor(name: string, args: libvirt.DomainArgs & { name: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
-        super(LibvirtDomain.__pulumiType, name, libvirtInputs(LibvirtDomain.__pulumiType, name, args), libvirtOptions(LibvirtDomain.__pulumiType, opts));
+        const { props, options } = libvirtRegistration(LibvirtDomain.__pulumiType, args, opts);
+        super(LibvirtDomain.__pulumiType, name, props, options);
     }
 }
 
@@ -156,6 +133,7 @@ export class LibvirtVolume extends pulumi.CustomResource {
      * @param opts Resource options, as for `libvirt.Volume`.
      */
     constructor(name: string, args: libvirt.VolumeArgs, opts?: pulumi.CustomResourceOptions) {
-        super(LibvirtVolume.__pulumiType, name, libvirtInputs(LibvirtVolume.__pulumiType, name, args), libvirtOptions(LibvirtVolume.__pulumiType, opts));
+        const { props, options } = libvirtRegistration(LibvirtVolume.__pulumiType, args, opts);
+        super(LibvirtVolume.__pulumiType, name, props, options);
     }
 }
