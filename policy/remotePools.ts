@@ -7,7 +7,7 @@
  * Types are matched by token: the pack does not depend on the Oracle Cloud or Proxmox SDKs.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import type { SecretOutputRule } from "./policies";
+import type { SecretOutputRule } from "./checks";
 
 export const HEADSCALE_KEY_TYPE = "pulumi-nodejs:dynamic/talos-cloud-edge:HeadscalePreAuthKey";
 export const PROXMOX_ISO_TYPE = "pulumi-nodejs:dynamic/talos-cloud-edge:ProxmoxIsoFile";
