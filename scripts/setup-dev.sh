@@ -62,7 +62,20 @@ SQL
     if ! runuser -u postgres -- psql -qAtc "select 1 from pg_database where datname='talos_boot_test'" | grep -q 1; then
         runuser -u postgres -- createdb -O talos_boot talos_boot_test
     fi
-    echo "setup-dev: PostgreSQL ready at postgres://talos_boot:talos_boot@127.0.0.1:5432/talos_boot_test"
+    # The boot benchmark reaches the server over its Unix socket, as the deployed service reaches
+    # Cloud SQL (/cloudsql/<instance>); the socket's stock "peer" rule would refuse the role.
+    hba=$(runuser -u postgres -- psql -qAtc 'show hba_file')
+    if ! grep -qE '^local[[:space:]]+all[[:space:]]+talos_boot[[:space:]]' "$hba"; then
+        rule='local   all             talos_boot                              scram-sha-256'
+        if grep -qE '^local[[:space:]]' "$hba"; then
+            sed -i "0,/^local[[:space:]]/s//${rule}\n&/" "$hba"
+        else
+            echo "$rule" >>"$hba"
+        fi
+        runuser -u postgres -- psql -qAtc 'select pg_reload_conf()' >/dev/null
+    fi
+    socket_dir=$(runuser -u postgres -- psql -qAtc 'show unix_socket_directories' | cut -d, -f1)
+    echo "setup-dev: PostgreSQL ready at postgres://talos_boot:talos_boot@127.0.0.1:5432/talos_boot_test (and over ${socket_dir})"
 fi
 
 if $npm_ci; then

@@ -649,15 +649,31 @@ describe("boot-server app (HTTP)", function () {
                 assert.ok(["127.0.0.1", "203.0.113.9"].includes(line.req?.remoteAddress), JSON.stringify(line));
                 assert.ok(typeof line.req?.path === "string" && !line.req.path.includes("?"));
             }
-            // One request line per request, written when it completes, with method and masked path.
+            // One info line per request: its audit line, or else a request line written when it
+            // completes, with method, masked path, status and response time.
             assert.equal(logs.filter((l) => l.includes('"message":"incoming request"')).length, 0);
-            const completed = logs.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.message === "request completed");
-            assert.ok(completed.length > 50);
+            const entries = logs.map((l) => JSON.parse(l) as Record<string, any>);
+            const completed = entries.filter((l) => l.message === "request completed");
+            assert.ok(completed.length > 10, "requests without an audit event get a request line");
             for (const line of completed) {
                 assert.equal(typeof line.req?.method, "string");
                 assert.equal(typeof line.req?.path, "string");
                 assert.equal(typeof line.res?.statusCode, "number");
                 assert.equal(typeof line.responseTime, "number");
+            }
+            const infoLinesByRequest = new Map<string, Record<string, any>[]>();
+            for (const line of entries.filter((l) => l.severity === "INFO" && typeof l.reqId === "string")) {
+                infoLinesByRequest.set(line.reqId, [...(infoLinesByRequest.get(line.reqId) ?? []), line]);
+            }
+            assert.ok(infoLinesByRequest.size > 50);
+            for (const [reqId, lines] of infoLinesByRequest) {
+                const audited = lines.filter((l) => typeof l.event === "string");
+                const requestLines = lines.filter((l) => l.message === "request completed");
+                if (audited.length > 0) {
+                    assert.ok(requestLines.every((l) => l.res.statusCode >= 500), `request ${reqId} has an audit line and a request line: ${JSON.stringify(lines)}`);
+                } else {
+                    assert.equal(requestLines.length, 1, `request ${reqId}: ${JSON.stringify(lines)}`);
+                }
             }
             const configPaths = logs.filter((l) => l.includes("/v1/config/"));
             assert.ok(configPaths.length > 0 && configPaths.every((l) => l.includes("/v1/config/[ticket]")));

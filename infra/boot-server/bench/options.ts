@@ -19,12 +19,17 @@ Options:
                             postgres (what production runs: a fresh schema per run in
                             --database-url, dropped at the end)
   --database-url <url>      PostgreSQL for --store postgres (default $BENCH_DATABASE_URL, else
-                            postgres://talos_boot:talos_boot@127.0.0.1:5432/talos_boot_test)
+                            the local server's Unix socket, as the deployed service reaches Cloud
+                            SQL: postgres://talos_boot:talos_boot@localhost/talos_boot_test?host=/var/run/postgresql;
+                            scripts/setup-dev.sh allows the role there)
   --pool-size <n>           PostgreSQL connections of the service (1..100, default 10, as in production)
   --max-batch <n>           most ticket calls the store coalesces into one statement (1..1000,
                             default 64 as in production; 1 = every call alone, as before batching)
+  --max-in-flight <n>       most statements of one store operation on their way at once (1..10,
+                            default 1 as in production)
   --cold-starts <n>         cold-start rounds (1..20, default 3)
-  --cpu-prof <dir>          write a V8 CPU profile of the boot service process (node --cpu-prof)
+  --cpu-prof <dir>          write V8 CPU profiles of the boot service and node-hello processes
+                            (node --cpu-prof; one file each)
                             into <dir> when it exits; open it in Chrome DevTools or summarise it
                             with bench/profile-summary.ts
   -h, --help                this text
@@ -52,7 +57,18 @@ export const TARGETS = ["cold-start", "nginx-static", "node-hello", "site-script
 export type Target = (typeof TARGETS)[number];
 
 export type StoreKind = "pglite" | "postgres";
-export const DEFAULT_DATABASE_URL = "postgres://talos_boot:talos_boot@127.0.0.1:5432/talos_boot_test";
+/**
+ * Over the Unix socket: the deployed service talks to Cloud SQL through Cloud Run's socket
+ * (components/bootDatabase.ts), and a socket costs the service less CPU per statement than TCP.
+ */
+export const DEFAULT_DATABASE_URL = "postgres://talos_boot:talos_boot@localhost/talos_boot_test?host=/var/run/postgresql";
+
+/** Where a PostgreSQL URL points, for progress lines: host:port, or the socket directory. Never the credentials. */
+export function databaseWhere(url: string): string {
+    const u = new URL(url);
+    const socketDir = u.searchParams.get("host");
+    return socketDir?.startsWith("/") ? `socket ${socketDir}` : u.host;
+}
 
 export interface Options {
     store: StoreKind;
@@ -61,6 +77,8 @@ export interface Options {
     poolSize: number;
     /** Store batch size (store/batch.ts maxBatch); 1 sends every call alone. */
     maxBatch: number;
+    /** Store statements per operation on their way at once (store/batch.ts maxInFlight). */
+    maxInFlight: number;
     coldStarts: number;
     duration: number;
     connections: number;
@@ -98,6 +116,7 @@ export function parseOptions(argv: string[]): Options | "help" {
                 "database-url": { type: "string" },
                 "pool-size": { type: "string" },
                 "max-batch": { type: "string" },
+                "max-in-flight": { type: "string" },
                 "cold-starts": { type: "string" },
                 help: { type: "boolean", short: "h" },
             },
@@ -127,6 +146,7 @@ export function parseOptions(argv: string[]): Options | "help" {
         databaseUrl: parsed.values["database-url"] ?? process.env.BENCH_DATABASE_URL ?? DEFAULT_DATABASE_URL,
         poolSize: intOption(parsed.values["pool-size"], "pool-size", 1, 100, 10),
         maxBatch: intOption(parsed.values["max-batch"], "max-batch", 1, 1000, DEFAULT_BATCH_LIMITS.maxBatch),
+        maxInFlight: intOption(parsed.values["max-in-flight"], "max-in-flight", 1, 10, DEFAULT_BATCH_LIMITS.maxInFlight),
         coldStarts: intOption(parsed.values["cold-starts"], "cold-starts", 1, 20, 3),
         duration: intOption(parsed.values.duration, "duration", 1, 120, 10),
         connections: intOption(parsed.values.connections, "connections", 1, 1000, 100),

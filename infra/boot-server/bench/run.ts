@@ -18,7 +18,7 @@ import autocannon = require("autocannon");
 import { Teardown } from "../../process/processes";
 import { benchInventory, ENROLLED_MACHINE, machinePath, MACHINES_PER_SITE, SCRIPT_MACHINE, siteAuthHeaders } from "./inventory";
 import { measure, preIssueTickets } from "./load";
-import { Options, parseOptions, Target, USAGE, UsageError } from "./options";
+import { databaseWhere, Options, parseOptions, Target, USAGE, UsageError } from "./options";
 import { ColdStartRound, measureColdStarts } from "./cold-start";
 import { coldStartReport, machineDescription, markdownTable, Row, verdicts } from "./report";
 import { freshSchema, nginxVersion, ServiceStore, startBootService, startHello, startNginx, writeServiceFiles } from "./servers";
@@ -52,7 +52,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     if (os.loadavg()[0] > os.cpus().length / 2) {
         log(`  note: the machine is busy (1-minute load ${os.loadavg()[0].toFixed(2)}); numbers will be lower and noisier than on an idle machine`);
     }
-    log(`options: duration ${o.duration} s, connections ${o.connections}, config requests ${o.configRequests}, latency requests ${o.latencyRequests}, store ${o.store}, max batch ${o.maxBatch}`);
+    log(`options: duration ${o.duration} s, connections ${o.connections}, config requests ${o.configRequests}, latency requests ${o.latencyRequests}, store ${o.store}, max batch ${o.maxBatch}, ${o.maxInFlight} in flight`);
 
     const dir = teardown.tempDir("boot-bench-");
 
@@ -65,9 +65,9 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     if (o.store === "postgres") {
         const schema = await freshSchema(teardown, o.databaseUrl);
         store = { kind: "postgres", url: o.databaseUrl, schema, poolSize: o.poolSize };
-        log(`  PostgreSQL at ${new URL(o.databaseUrl).host}, fresh schema ${schema} (dropped at the end), pool of ${o.poolSize}`);
+        log(`  PostgreSQL at ${databaseWhere(o.databaseUrl)}, fresh schema ${schema} (dropped at the end), pool of ${o.poolSize}`);
     }
-    const batching = o.maxBatch === 1 ? "every call alone" : `batches of up to ${o.maxBatch}`;
+    const batching = o.maxBatch === 1 ? "every call alone" : `batches of up to ${o.maxBatch}, ${o.maxInFlight} in flight per operation`;
     const storeName = `${store.kind === "postgres" ? `PostgreSQL (pool ${store.poolSize})` : "in-memory PGlite"}, ${batching}`;
     let coldStarts: ColdStartRound[] | undefined;
     if (o.targets.has("cold-start")) {
@@ -76,9 +76,9 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     log(`> starting the boot service (inventory: ${ticketCount + 2} machines in ${Math.ceil(ticketCount / MACHINES_PER_SITE)} sites, static keys, ${storeName})`);
     if (o.cpuProfDir !== undefined) {
         fs.mkdirSync(o.cpuProfDir, { recursive: true });
-        log(`  CPU profile of the boot service goes to ${o.cpuProfDir} when it stops (numbers are lower while profiling)`);
+        log(`  CPU profiles of the boot service and node-hello go to ${o.cpuProfDir} when it stops (numbers are lower while profiling)`);
     }
-    const svc = await startBootService(teardown, dir, inv, files, store, o.cpuProfDir, o.maxBatch);
+    const svc = await startBootService(teardown, dir, inv, files, store, o.cpuProfDir, { maxBatch: o.maxBatch, maxInFlight: o.maxInFlight });
     const base = `http://127.0.0.1:${svc.port}`;
     log(`  boot service on ${base}`);
 
@@ -112,7 +112,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     }
     if (want("node-hello")) {
         log("> starting the node-hello reference (minimal Fastify, the service's logging setup)");
-        const hello = await startHello(teardown, dir, sampleBody.length);
+        const hello = await startHello(teardown, dir, sampleBody.length, o.cpuProfDir);
         log(`  node-hello on 127.0.0.1:${hello.port}, answering ${sampleBody.length} bytes`);
         rows.push(await measure("node-hello", { url: `http://127.0.0.1:${hello.port}/hello`, connections: o.connections, duration: o.duration }, signal, hello.cpuMicros));
     }

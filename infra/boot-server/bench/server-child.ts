@@ -11,7 +11,7 @@
  *
  * Usage (by run.ts only): node -r ts-node/register/transpile-only server-child.ts <input.json>
  *   input.json: {settingsFile, baseConfigFile, siteTokens: {...}, staticKeys: {...}, logFile,
- *                store: {kind: "pglite"} | {kind: "postgres", url, schema, poolSize}, maxBatch?}
+ *                store: {kind: "pglite"} | {kind: "postgres", url, schema, poolSize}, batchLimits?}
  */
 import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -19,7 +19,7 @@ import { buildApp } from "../src/app";
 import { createKeyMinter } from "../src/keys";
 import { loadBootEnvironment } from "../src/settings";
 import { createStore } from "../src/store";
-import { DEFAULT_BATCH_LIMITS } from "../src/store/batch";
+import type { BatchLimits } from "../src/store/batch";
 import { answerCpuQueries, type ChildMessage } from "./child-messages";
 
 interface ChildInput {
@@ -29,8 +29,8 @@ interface ChildInput {
     staticKeys: Record<string, string>;
     logFile: string;
     store: { kind: "pglite" } | { kind: "postgres"; url: string; schema: string; poolSize: number };
-    /** The store's batch size; absent = the production default. */
-    maxBatch?: number;
+    /** How the store coalesces calls; absent = the production default. */
+    batchLimits?: BatchLimits;
 }
 
 function send(msg: ChildMessage): void {
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     settings.machineTicketIntervalSeconds = 1e-6;
 
     const s = input.store;
-    const batchLimits = input.maxBatch === undefined ? undefined : { ...DEFAULT_BATCH_LIMITS, maxBatch: input.maxBatch };
+    const batchLimits = input.batchLimits;
     const store = await createStore(
         s.kind === "postgres"
             ? {

@@ -5,9 +5,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { BatchLimits } from "../src/store/batch";
 import { freePort, run, Teardown, waitForUrl } from "../../process/processes";
 import { Client } from "pg";
 import { BenchInventory, benchBaseConfig } from "./inventory";
+import { databaseWhere } from "./options";
 import type { ChildMessage } from "./child-messages";
 
 /** How long a Node.js child may take to say it is ready (ts-node compiles the service first). */
@@ -55,11 +57,11 @@ function startNodeChild(teardown: Teardown, script: string, inputFile: string, w
     });
 }
 
-/** The minimal Fastify reference answering `bodyBytes` bytes on GET /hello. */
-export async function startHello(teardown: Teardown, dir: string, bodyBytes: number): Promise<NodeChild> {
+/** The minimal Fastify reference answering `bodyBytes` bytes on GET /hello (profiled into `cpuProfDir` when given). */
+export async function startHello(teardown: Teardown, dir: string, bodyBytes: number, cpuProfDir?: string): Promise<NodeChild> {
     const inputFile = path.join(dir, "hello-input.json");
     fs.writeFileSync(inputFile, JSON.stringify({ bodyBytes, logFile: path.join(dir, "node-hello.log") }), { mode: 0o600 });
-    return startNodeChild(teardown, "hello-child.ts", inputFile, "node-hello reference");
+    return startNodeChild(teardown, "hello-child.ts", inputFile, "node-hello reference", cpuProfDir);
 }
 
 /** Where the service keeps its records: in-memory PGlite, or a PostgreSQL schema of its own. */
@@ -84,7 +86,7 @@ export async function freshSchema(teardown: Teardown, url: string): Promise<stri
     try {
         await withClient(`CREATE SCHEMA ${schema}`);
     } catch (err) {
-        throw new Error(`PostgreSQL at ${new URL(url).host} not usable for --store postgres: ${(err as Error).message} (set --database-url or BENCH_DATABASE_URL)`);
+        throw new Error(`PostgreSQL at ${databaseWhere(url)} not usable for --store postgres: ${(err as Error).message} (set --database-url or BENCH_DATABASE_URL)`);
     }
     teardown.add(`drop PostgreSQL schema ${schema}`, () => withClient(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     return schema;
@@ -112,13 +114,13 @@ export async function startBootService(
     files: ServiceFiles,
     store: ServiceStore,
     cpuProfDir?: string,
-    /** The store's batch size (store/batch.ts maxBatch); 1 = every call alone. */
-    maxBatch?: number,
+    /** How the store coalesces calls (store/batch.ts); absent = the production default. */
+    batchLimits?: BatchLimits,
 ): Promise<NodeChild> {
     const inputFile = path.join(dir, "child-input.json");
     fs.writeFileSync(
         inputFile,
-        JSON.stringify({ ...files, siteTokens: inv.siteTokens, staticKeys: inv.staticKeys, logFile: path.join(dir, "boot-service.log"), store, maxBatch }),
+        JSON.stringify({ ...files, siteTokens: inv.siteTokens, staticKeys: inv.staticKeys, logFile: path.join(dir, "boot-service.log"), store, batchLimits }),
         { mode: 0o600 },
     );
     return startNodeChild(teardown, "server-child.ts", inputFile, "boot service", cpuProfDir);

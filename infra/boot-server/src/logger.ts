@@ -10,11 +10,14 @@
  *  - audit events carry only identifiers (site, machine, MAC, UUID, serial ref = first 12 hex
  *    digits of the serial's SHA-256, ticket ref = the same of the ticket's, key id) and the
  *    request as above (method, masked path, source address);
- *  - pino `redact` removes the usual secret-bearing fields should one ever be passed anyway.
+ *  - the usual secret-bearing fields are censored should one ever be passed anyway
+ *    (log-redaction.ts, in place of pino's `redact`).
  *
  * Audit events are `info` lines with an `event` field; see `AuditEvent`.
  */
 import { FastifyReply, FastifyRequest, FastifyServerOptions, LogController } from "fastify";
+import pino from "pino";
+import { redactChildBindings, redactedErrorSerializer, redactSecrets } from "./log-redaction";
 import type { LogLevel } from "./settings";
 
 /** Audit event names (the `event` field of an audit log line). */
@@ -85,27 +88,6 @@ export function loggablePath(req: LoggableRequest, sites: ReadonlySet<string> = 
         .join("/");
 }
 
-/** Fields pino removes wherever they appear one level down (belt and braces: we never log them). */
-export const REDACT_PATHS = [
-    "req.headers",
-    "req.query",
-    "req.url",
-    "headers",
-    "query",
-    "token",
-    "ticket",
-    "authKey",
-    "key",
-    "*.token",
-    "*.ticket",
-    "*.authKey",
-    "*.key",
-    "*.authorization",
-    "*.cookie",
-    "*.databaseUrl",
-    "*.connectionString",
-];
-
 /**
  * pino `timestamp`: `,"time":"<ISO 8601>"`. The string is rebuilt only when the millisecond
  * changes: under load many lines share one, and `toISOString` was a visible share of a request.
@@ -124,10 +106,10 @@ export function isoTimestamp(clock: () => number = Date.now): () => string {
 }
 
 /**
- * Fastify `logger` options: JSON lines to `sink` (default stdout). `sites`: the configured site
- * names, the only ones a request path in a log line may show.
+ * The service's pino options. `sites`: the configured site names, the only ones a request path
+ * in a log line may show.
  */
-export function loggerOptions(level: LogLevel, sink?: LogSink, sites: ReadonlySet<string> = new Set()): NonNullable<FastifyServerOptions["logger"]> {
+export function loggerOptions(level: LogLevel, sites: ReadonlySet<string> = new Set()): pino.LoggerOptions {
     return {
         level,
         messageKey: "message",
@@ -135,9 +117,11 @@ export function loggerOptions(level: LogLevel, sink?: LogSink, sites: ReadonlySe
         timestamp: isoTimestamp(),
         formatters: {
             level: (label: string) => ({ severity: SEVERITY[label] ?? "DEFAULT", level: label }),
+            log: redactSecrets,
+            bindings: redactSecrets,
         },
-        redact: { paths: REDACT_PATHS, censor: "[redacted]" },
         serializers: {
+            err: redactedErrorSerializer,
             req: (req: FastifyRequest) => ({
                 method: req.method,
                 path: loggablePath(req, sites),
@@ -145,16 +129,31 @@ export function loggerOptions(level: LogLevel, sink?: LogSink, sites: ReadonlySe
             }),
             res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
         },
-        ...(sink ? { stream: sink } : {}),
     };
 }
 
+/** The service's logger: JSON lines to `sink` (default stdout), child loggers' bindings censored too. */
+export function serviceLogger(level: LogLevel, sink?: LogSink, sites?: ReadonlySet<string>): pino.Logger {
+    const options = loggerOptions(level, sites);
+    return redactChildBindings(sink ? pino(options, sink) : pino(options));
+}
+
+/** Requests that wrote an audit line (`markAudited`); see RequestLogController. */
+const audited = new WeakSet<object>();
+
+/** Records that `req` wrote its audit line, so it needs no request line (request.ts `audit`). */
+export function markAudited(req: FastifyRequest): void {
+    audited.add(req);
+}
+
 /**
- * One request line per request instead of Fastify's two ("incoming request" + "request
- * completed"): written when the response is done, with the request's method, masked path and
- * source address, the status and the response time. Audit lines carry the same `req` object,
- * so they name their source address themselves and need no earlier line to be attributed. A
- * third of the service's log lines (and of its logging cost) go away.
+ * One info line per request instead of Fastify's two ("incoming request" + "request
+ * completed"). A request that wrote an audit line is logged by it alone: the line names the
+ * event, the answer it implies and the request (method, masked path, source address), written
+ * before the answer is sent, so it is not lost when the client goes away (Fastify writes its
+ * request line only for answers that finished). Every other request gets a request line when its
+ * response is done, with the status and the response time; so does an audited one whose answer
+ * became a server error. Cloud Run's own request log has every request's status and latency.
  */
 export class RequestLogController extends LogController {
     override incomingRequest(): void {
@@ -165,13 +164,13 @@ export class RequestLogController extends LogController {
         if (this.isLogDisabled(request)) return;
         if (error) {
             reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
-        } else {
+        } else if (!audited.has(request) || reply.statusCode >= 500) {
             reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
         }
     }
 }
 
 /** The service's logging setup for a Fastify instance (also used by the benchmark's reference app). */
-export function fastifyLogging(level: LogLevel, sink?: LogSink, sites?: ReadonlySet<string>): Pick<FastifyServerOptions, "logger" | "logController"> {
-    return { logger: loggerOptions(level, sink, sites), logController: new RequestLogController() };
+export function fastifyLogging(level: LogLevel, sink?: LogSink, sites?: ReadonlySet<string>): Pick<FastifyServerOptions, "loggerInstance" | "logController"> {
+    return { loggerInstance: serviceLogger(level, sink, sites), logController: new RequestLogController() };
 }

@@ -10,7 +10,7 @@
  * Error messages never quote the base config: it holds the cluster's join secrets.
  */
 import { Document, isMap, isScalar, parseAllDocuments, YAMLMap } from "yaml";
-import { hostnameConfig, tailscaleExtensionConfig } from "../../../lib/talos/documents";
+import { preparedHostnameConfig, tailscaleExtensionConfigFor } from "../../../lib/talos/documents";
 import { DNS_LABEL } from "./formats";
 import type { BootMachine } from "./settings";
 
@@ -207,6 +207,8 @@ interface BaseRenders {
      * everything the merge reads: machines with equal inputs share one string.
      */
     heads: Map<string, string>;
+    /** The prepared tailscale document by the extra arguments (settings: one entry in practice). */
+    tailscale: Map<string, (hostname: string, authKey: string) => string>;
 }
 
 const baseRenders = new WeakMap<BaseConfig, BaseRenders>();
@@ -238,7 +240,7 @@ export function prepareMachineConfig(base: BaseConfig, input: Omit<MachineConfig
             if (i === base.v1alpha1Index) slots.push(null);
             else if (!isReplacedDocument(doc)) slots.push(ensureTrailingNewline(doc.toString(NO_MARKERS)));
         });
-        renders = { slots, heads: new Map() };
+        renders = { slots, heads: new Map(), tailscale: new Map() };
         baseRenders.set(base, renders);
     }
     const key = mergeKey(input);
@@ -249,13 +251,20 @@ export function prepareMachineConfig(base: BaseConfig, input: Omit<MachineConfig
         renders.heads.set(key, shared);
     }
     const head = shared;
-    const own = `${ensureTrailingNewline(hostnameConfig(input.machine.name))}---\n`;
+    const own = `${ensureTrailingNewline(preparedHostnameConfig(input.machine.name))}---\n`;
+    const argsKey = JSON.stringify(input.tailscaleExtraArgs ?? null);
+    let tailscale = renders.tailscale.get(argsKey);
+    if (tailscale === undefined) {
+        const extraArgs = input.tailscaleExtraArgs === undefined ? undefined : [...input.tailscaleExtraArgs];
+        tailscale = tailscaleExtensionConfigFor({ extraArgs });
+        renders.tailscale.set(argsKey, tailscale);
+    }
+    const renderTailscale = tailscale;
     const hostname = input.machine.name;
-    const extraArgs = input.tailscaleExtraArgs === undefined ? undefined : [...input.tailscaleExtraArgs];
     return (authKey: string): string => {
         // The key is secret: say what is wrong with it, never what it is.
         if (!AUTH_KEY.test(authKey)) throw new Error("renderMachineConfig: the minted auth key is not printable ASCII without whitespace");
-        return head + own + ensureTrailingNewline(tailscaleExtensionConfig({ authKey, hostname, extraArgs }));
+        return head + own + ensureTrailingNewline(renderTailscale(hostname, authKey));
     };
 }
 

@@ -2,7 +2,7 @@
 import * as crypto from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { HOST } from "../formats";
-import type { AuditEvent } from "../logger";
+import { AuditEvent, markAudited } from "../logger";
 import type { BootSettings } from "../settings";
 import { secretMatchesDigest } from "../tickets";
 import type { HandlerContext } from "./context";
@@ -19,6 +19,7 @@ export function audit(req: FastifyRequest, event: AuditEvent, fields: Record<str
     const { serial, ...rest } = fields;
     const serialRef = typeof serial === "string" ? { serialRef: crypto.createHash("sha256").update(serial).digest("hex").slice(0, 12) } : {};
     req.log.info({ event, ...rest, ...serialRef, req }, message);
+    markAudited(req);
 }
 
 /** Scheme://host[:port] the scripts point at: settings.publicUrl, else the validated request origin. */
