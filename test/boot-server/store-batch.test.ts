@@ -1,8 +1,8 @@
 /**
  * Coalescing the hot store calls (store/batch.ts, schema version 4): the Coalescer's own rules,
  * and, on both stores, that calls sent together in batches end exactly as the same calls sent
- * one after another would, while really sharing statements (rows written by one batch share a
- * transaction id, `xmin`).
+ * one after another would — every answer, the stored tickets' expiries and use, the pending list —
+ * while really sharing statements (rows written by one batch share a transaction id, `xmin`).
  */
 import { strict as assert } from "node:assert";
 import * as crypto from "node:crypto";
@@ -159,11 +159,22 @@ const ONE_BY_ONE: BatchLimits = { maxBatch: 1, maxInFlight: 1 };
 const T0 = new Date("2026-06-01T08:00:00.000Z");
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 
+/** A query through the store's own (private) executor: the same database and schema it uses. */
+function ownQuery(store: SqlBootStore, text: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
+    return (store as unknown as { query(t: string, p: unknown[]): Promise<Array<Record<string, unknown>>> }).query(text, params);
+}
+
+/** A site's tickets in a form two databases can be compared by. */
+const TICKET_ROWS_SQL = `SELECT id, machine, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS expires_at,
+    consumed_at IS NOT NULL AS used, claims FROM tickets WHERE site = $1 ORDER BY id`;
+
 interface Backend {
     name: string;
     open(limits: BatchLimits): Promise<SqlBootStore>;
     /** Distinct transaction ids among the site's rows of `table`. */
     transactions(store: SqlBootStore, table: "tickets" | "enrollments", site: string): Promise<number>;
+    /** The site's tickets as stored: id, expiry, use. */
+    tickets(store: SqlBootStore, site: string): Promise<Array<Record<string, unknown>>>;
     cleanup(): Promise<void>;
 }
 
@@ -177,13 +188,10 @@ function pgliteBackend(): Backend {
             return store;
         },
         async transactions(store, table, site) {
-            // The store's executor is private; reach the same database through its own query path.
-            const rows = await (store as unknown as { query(t: string, p: unknown[]): Promise<Array<{ n: number }>> }).query(
-                `SELECT count(DISTINCT xmin::text)::integer AS n FROM ${table} WHERE site = $1`,
-                [site],
-            );
+            const rows = await ownQuery(store, `SELECT count(DISTINCT xmin::text)::integer AS n FROM ${table} WHERE site = $1`, [site]);
             return Number(rows[0].n);
         },
+        tickets: (store, site) => ownQuery(store, TICKET_ROWS_SQL, [site]),
         async cleanup() {
             for (const s of opened) await s.close();
         },
@@ -217,6 +225,7 @@ function postgresBackend(): Backend {
             const rows = await sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::integer AS n FROM ${schemaOf.get(store)}.${table} WHERE site = $1`, [site]);
             return Number(rows[0].n);
         },
+        tickets: (store, site) => ownQuery(store, TICKET_ROWS_SQL, [site]),
         async cleanup() {
             for (const s of opened) await s.close();
             for (const s of schemas) await sql(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
@@ -228,6 +237,10 @@ function postgresBackend(): Backend {
 interface Case {
     /** Machine index per issued ticket, in issue order. */
     issues: number[];
+    /** Seconds after T0 each issued ticket is created at (by position; the position itself when missing): not always in issue order. */
+    createdAt: number[];
+    /** Machines recorded as pending (not in the inventory yet) before the tickets are issued. */
+    pending: number[];
     /** Per claim: index of an issued ticket, or -1 for a ticket nobody issued. */
     claims: number[];
     /** Which successful claims complete (by position among the claims), in order; repeats allowed. */
@@ -238,6 +251,8 @@ interface Case {
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
     issues: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 14 }),
+    createdAt: fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 14 }),
+    pending: fc.uniqueArray(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
     claims: fc.array(fc.integer({ min: -1, max: 13 }), { minLength: 1, maxLength: 16 }),
     completes: fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 12 }),
     enrolled: fc.uniqueArray(fc.integer({ min: 0, max: 4 }), { maxLength: 2 }),
@@ -245,8 +260,8 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 
 let runCounter = 0;
 
-/** The case's calls on `store`, each phase's calls sent together; returns what every call answered. */
-async function play(store: SqlBootStore, c: Case, site: string, together: boolean): Promise<unknown> {
+/** The case's calls on `store`, each phase's calls sent together; returns what every call answered and the stored tickets. */
+async function play(store: SqlBootStore, c: Case, site: string, together: boolean, ticketRows: Backend["tickets"]): Promise<unknown> {
     const send = async <T>(calls: Array<() => Promise<T>>): Promise<T[]> => {
         if (together) return Promise.all(calls.map((call) => call()));
         const out: T[] = [];
@@ -278,11 +293,15 @@ async function play(store: SqlBootStore, c: Case, site: string, together: boolea
         arch: "x86_64",
         platform: "efi",
         sourceIp: "192.0.2.30",
-        createdAt: at(i),
+        createdAt: at(c.createdAt[i] ?? i),
         expiresAt: at(900),
         enrollment: 1,
     }));
+    for (const k of c.pending) {
+        await store.recordPending({ site, mac: mac(k), arch: "x86_64", platform: "efi", sourceIp: "192.0.2.30", seenAt: T0 }, 100);
+    }
     const issued = await send(tickets.map((t) => () => store.createTicket(t)));
+    const afterIssue = { tickets: await ticketRows(store, site), pending: (await store.listPending(site)).map((p) => p.mac).sort() };
     const unknown = ticketId(newTicket());
     const claimIds = c.claims.map((i) => (i < 0 || i >= tickets.length ? unknown : tickets[i].id));
     const claimed = await send(claimIds.map((id) => () => store.claimTicket(id, at(30))));
@@ -291,6 +310,8 @@ async function play(store: SqlBootStore, c: Case, site: string, together: boolea
     const completed = await send(completions.map((h) => () => store.completeClaim(h.id, h.claim, enrollment(h.t, h.id))));
     const enrollments = (await store.listEnrollments({ site })).map((e) => [e.machine, e.ticketRef]).sort();
     return {
+        afterIssue,
+        ticketsAtEnd: await ticketRows(store, site),
         issued: issued.map((r) => r.status),
         claimed: claimed.map((r) => (r.status === "claimed" ? `claimed#${r.claim}` : r.status)),
         completed: completed.map((r) => `${r.firstUse}/${r.claims}`),
@@ -315,8 +336,8 @@ for (const make of [pgliteBackend, postgresBackend]) {
             await fc.assert(
                 fc.asyncProperty(caseArb, async (c) => {
                     const site = `batch-${++runCounter}`;
-                    const together = await play(batched, c, site, true);
-                    const alone = await play(oneByOne, c, site, false);
+                    const together = await play(batched, c, site, true, backend.tickets);
+                    const alone = await play(oneByOne, c, site, false, backend.tickets);
                     assert.deepEqual(together, alone);
                 }),
                 runs(25),
