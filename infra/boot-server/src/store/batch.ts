@@ -34,8 +34,8 @@ export interface BatchLimits {
  * Defaults for the service: one statement per operation on its way at a time. With three allowed,
  * a third of the batches under load held a single call (a slot was free whenever one arrived),
  * and each statement costs the service ~55 µs of CPU (the `pg` write and the wake-ups) however
- * few calls it carries: one in flight cut a ticket's CPU from 195 to 163 µs and a config's from
- * 356 to 345 µs (docs/benchmarks.md). A call waits at most for the statement before its own.
+ * few calls it carries: in back-to-back runs one in flight cut a ticket's CPU from 195 to 163 µs
+ * (decision 0136). A call waits at most for the statement before its own.
  * Three operations × 1 leaves the production pool of 10 room for health checks and the admin API.
  */
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatch: 64, maxInFlight: 1 };
