@@ -19,9 +19,10 @@ Options:
                             postgres (what production runs: a fresh schema per run in
                             --database-url, dropped at the end)
   --database-url <url>      PostgreSQL for --store postgres (default $BENCH_DATABASE_URL, else
-                            the local server's Unix socket, as the deployed service reaches Cloud
-                            SQL: postgres://talos_boot:talos_boot@localhost/talos_boot_test?host=/var/run/postgresql;
-                            scripts/setup-dev.sh allows the role there)
+                            the local server's Unix socket, as the deployed service reaches
+                            Cloud SQL, which scripts/setup-dev.sh allows the role on:
+                            postgres://talos_boot:talos_boot@localhost/talos_boot_test
+                            ?host=/var/run/postgresql)
   --pool-size <n>           PostgreSQL connections of the service (1..100, default 10, as in production)
   --max-batch <n>           most ticket calls the store coalesces into one statement (1..1000,
                             default 64 as in production; 1 = every call alone, as before batching)
@@ -29,9 +30,8 @@ Options:
                             default 1 as in production)
   --cold-starts <n>         cold-start rounds (1..20, default 3)
   --cpu-prof <dir>          write V8 CPU profiles of the boot service and node-hello processes
-                            (node --cpu-prof; one file each)
-                            into <dir> when it exits; open it in Chrome DevTools or summarise it
-                            with bench/profile-summary.ts
+                            (node --cpu-prof, one file each) into <dir> when they exit; open
+                            them in Chrome DevTools or summarise them with bench/profile-summary.ts
   -h, --help                this text
 
 Targets, in order:
