@@ -19,8 +19,8 @@ Options:
                             postgres (what production runs: a fresh schema per run in
                             --database-url, dropped at the end)
   --database-url <url>      PostgreSQL for --store postgres (default $BENCH_DATABASE_URL, else
-                            the local server's Unix socket, as the deployed service reaches
-                            Cloud SQL, which scripts/setup-dev.sh allows the role on:
+                            the local server over its Unix socket, as the deployed service
+                            reaches Cloud SQL; scripts/setup-dev.sh lets the role in there:
                             postgres://talos_boot:talos_boot@localhost/talos_boot_test
                             ?host=/var/run/postgresql)
   --pool-size <n>           PostgreSQL connections of the service (1..100, default 10, as in production)
