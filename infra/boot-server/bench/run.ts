@@ -76,7 +76,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     log(`> starting the boot service (inventory: ${ticketCount + 2} machines in ${Math.ceil(ticketCount / MACHINES_PER_SITE)} sites, static keys, ${storeName})`);
     if (o.cpuProfDir !== undefined) {
         fs.mkdirSync(o.cpuProfDir, { recursive: true });
-        log(`  CPU profiles of the boot service and node-hello go to ${o.cpuProfDir} when it stops (numbers are lower while profiling)`);
+        log(`  CPU profiles of the boot service and node-hello go to ${o.cpuProfDir} when they stop (numbers are lower while profiling)`);
     }
     const svc = await startBootService(teardown, dir, inv, files, store, o.cpuProfDir, { maxBatch: o.maxBatch, maxInFlight: o.maxInFlight });
     const base = `http://127.0.0.1:${svc.port}`;

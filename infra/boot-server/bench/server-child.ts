@@ -54,17 +54,16 @@ async function main(): Promise<void> {
     settings.machineTicketIntervalSeconds = 1e-6;
 
     const s = input.store;
-    const batchLimits = input.batchLimits;
     const store = await createStore(
         s.kind === "postgres"
             ? {
                   databaseUrl: s.url,
                   databaseSchema: s.schema,
                   databasePoolSize: s.poolSize,
-                  batchLimits,
+                  batchLimits: input.batchLimits,
                   onError: (err) => process.stderr.write(`database connection error: ${err.message}\n`),
               }
-            : { batchLimits },
+            : { batchLimits: input.batchLimits },
     );
     const minter = createKeyMinter(settings.keyBackend, secrets.keys);
     // Log lines are produced and written as in production (stdout there, a file here).

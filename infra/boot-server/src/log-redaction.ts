@@ -16,31 +16,11 @@
 import type { Logger } from "pino";
 import { stdSerializers } from "pino";
 
-/** Censored wherever they appear at the top level of a log line. */
-export const TOP_LEVEL_SECRET_KEYS: ReadonlySet<string> = new Set([
-    "headers",
-    "query",
-    "token",
-    "ticket",
-    "authKey",
-    "key",
-    "authorization",
-    "cookie",
-    "databaseUrl",
-    "connectionString",
-]);
-
 /** Censored one level down, inside any object a log line carries (`{ upstream: { token } }`). */
-export const NESTED_SECRET_KEYS: ReadonlySet<string> = new Set([
-    "token",
-    "ticket",
-    "authKey",
-    "key",
-    "authorization",
-    "cookie",
-    "databaseUrl",
-    "connectionString",
-]);
+export const NESTED_SECRET_KEYS: ReadonlySet<string> = new Set(["token", "ticket", "authKey", "key", "authorization", "cookie", "databaseUrl", "connectionString"]);
+
+/** Censored wherever they appear at the top level of a log line: the nested ones, and a request's headers and query. */
+export const TOP_LEVEL_SECRET_KEYS: ReadonlySet<string> = new Set([...NESTED_SECRET_KEYS, "headers", "query"]);
 
 /** What a censored value becomes. */
 export const CENSOR = "[redacted]";
