@@ -1,6 +1,7 @@
 /** Load generation: pre-issuing tickets through the machine endpoint, and one autocannon run per target. */
 import autocannon = require("autocannon");
 import { performance } from "node:perf_hooks";
+import { busyShare, type CpuReader, machineTicks } from "./cpu-budget";
 import { BenchInventory, machinePath, siteAuthHeaders } from "./inventory";
 import type { Row } from "./report";
 
@@ -39,18 +40,29 @@ export async function preIssueTickets(base: string, inv: BenchInventory, concurr
     return tickets;
 }
 
+/** What a run reads around its load besides the load generator's own CPU (this process). */
+export interface CpuProbes {
+    /** The measured server's CPU time so far (µs), when it can say: gives its CPU per request. */
+    server?: () => Promise<number>;
+    /** The database server's CPU time so far (µs), when it runs on this machine. */
+    database?: CpuReader;
+}
+
+/** CPU per answered request (µs) between two readings; undefined without both or without requests. */
+function perRequest(before: number | undefined, after: number | undefined, requests: number): number | undefined {
+    return before !== undefined && after !== undefined && requests > 0 ? (after - before) / requests : undefined;
+}
+
 /** Runs autocannon against one target and reports progress each second; `signal` stops the load early (and rejects). */
-export async function measure(
-    target: string,
-    opts: autocannon.AutocannonOptions,
-    signal: AbortSignal,
-    /** The measured server's CPU time so far (µs), when it can say: gives CPU per request. */
-    cpuMicros?: () => Promise<number>,
-): Promise<Row> {
+export async function measure(target: string, opts: autocannon.AutocannonOptions, signal: AbortSignal, probes: CpuProbes = {}): Promise<Row> {
     const what = opts.amount !== undefined ? `${opts.amount} requests` : `${opts.duration} s`;
     log(`> ${target}: ${opts.connections} connections, ${what}`);
     signal.throwIfAborted();
-    const cpuBefore = await cpuMicros?.();
+    const cpuBefore = await probes.server?.();
+    const databaseBefore = probes.database?.();
+    const machineBefore = machineTicks();
+    // autocannon runs in this process: its CPU is this process's.
+    const loadBefore = process.cpuUsage();
     const startedAt = performance.now();
     let lastResponseAt = startedAt;
     const instance = autocannon({ timeout: 10, ...opts, title: target });
@@ -68,7 +80,11 @@ export async function measure(
     const result = await instance;
     signal.removeEventListener("abort", stop);
     signal.throwIfAborted();
-    const cpuAfter = await cpuMicros?.();
+    const load = process.cpuUsage(loadBefore);
+    const machineAfter = machineTicks();
+    const databaseAfter = probes.database?.();
+    const cpuAfter = await probes.server?.();
+    const total = result.requests.total;
     const seconds = Math.max(0.001, (lastResponseAt - startedAt) / 1000);
     const row: Row = {
         target,
@@ -80,14 +96,23 @@ export async function measure(
         p99: result.latency.p99,
         non2xx: result.non2xx,
         errors: result.errors,
-        cpuPerRequestUs: cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? (cpuAfter - cpuBefore) / result.requests.total : undefined,
+        cpuPerRequestUs: perRequest(cpuBefore, cpuAfter, total),
+        loadGeneratorCpuUs: perRequest(0, load.user + load.system, total),
+        databaseCpuUs: perRequest(databaseBefore, databaseAfter, total),
+        machineBusy: machineBefore && machineAfter ? busyShare(machineBefore, machineAfter) : undefined,
     };
     // Which statuses the non-2xx answers were, so that a refusal is told from an overload.
     const statuses = Object.entries((result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {})
         .filter(([code]) => !code.startsWith("2"))
         .map(([code, s]) => `${code}×${s.count}`);
     const refused = statuses.length > 0 ? ` (${statuses.join(", ")})` : "";
+    const cpu = [
+        row.cpuPerRequestUs !== undefined ? `server CPU ${Math.round(row.cpuPerRequestUs)}` : undefined,
+        row.databaseCpuUs !== undefined ? `database ${Math.round(row.databaseCpuUs)}` : undefined,
+        row.loadGeneratorCpuUs !== undefined ? `load generator ${Math.round(row.loadGeneratorCpuUs)} µs/request` : undefined,
+    ].filter((part) => part !== undefined);
+    const busy = row.machineBusy !== undefined ? `, cores ${Math.round(row.machineBusy * 100)} % busy` : "";
     log(`  ${target}: done, ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}${refused}, errors ${row.errors}` +
-            (row.cpuPerRequestUs !== undefined ? `, server CPU ${Math.round(row.cpuPerRequestUs)} µs/request` : ""));
+            (cpu.length > 0 ? `, ${cpu.join(", ")}` : "") + busy);
     return row;
 }

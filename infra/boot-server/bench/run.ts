@@ -17,10 +17,11 @@ import * as os from "node:os";
 import autocannon = require("autocannon");
 import { Teardown } from "../../process/processes";
 import { benchInventory, ENROLLED_MACHINE, machinePath, MACHINES_PER_SITE, SCRIPT_MACHINE, siteAuthHeaders } from "./inventory";
-import { measure, preIssueTickets } from "./load";
+import { type CpuReader, localPostgresServer, processTreeCpu } from "./cpu-budget";
+import { type CpuProbes, measure, preIssueTickets } from "./load";
 import { databaseWhere, Options, parseOptions, Target, USAGE, UsageError } from "./options";
 import { ColdStartRound, measureColdStarts } from "./cold-start";
-import { coldStartReport, machineDescription, markdownTable, Row, verdicts } from "./report";
+import { coldStartReport, cpuBudgetLines, machineDescription, markdownTable, Row, verdicts } from "./report";
 import { freshSchema, nginxVersion, ServiceStore, startBootService, startHello, startNginx, writeServiceFiles } from "./servers";
 
 const log = (line: string): void => {
@@ -62,10 +63,19 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     const inv = benchInventory(ticketCount);
     const files = writeServiceFiles(dir, inv);
     let store: ServiceStore = { kind: "pglite" };
+    /** The database server's CPU, when it runs on this machine (PGlite's is the service's own). */
+    let database: CpuReader | undefined;
     if (o.store === "postgres") {
         const schema = await freshSchema(teardown, o.databaseUrl);
         store = { kind: "postgres", url: o.databaseUrl, schema, poolSize: o.poolSize };
         log(`  PostgreSQL at ${databaseWhere(o.databaseUrl)}, fresh schema ${schema} (dropped at the end), pool of ${o.poolSize}`);
+        const server = await localPostgresServer(o.databaseUrl);
+        if ("pid" in server) {
+            database = processTreeCpu(server.pid);
+            log(`  database CPU: read from /proc for the postmaster (pid ${server.pid}) and every process under it`);
+        } else {
+            log(`  database CPU: not measured (${server.unavailable}); it costs this machine's cores nothing`);
+        }
     }
     const batching = o.maxBatch === 1 ? "every call alone" : `batches of up to ${o.maxBatch}, ${o.maxInFlight} in flight per operation`;
     const storeName = `${store.kind === "postgres" ? `PostgreSQL (pool ${store.poolSize})` : "in-memory PGlite"}, ${batching}`;
@@ -103,18 +113,20 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     }
 
     const want = (t: Target): boolean => o.targets.has(t);
+    // Every row reads the database's CPU too: whatever it does meanwhile (autovacuum, checkpoints) is this machine's.
+    const service: CpuProbes = { server: svc.cpuMicros, database };
     const rows: Row[] = [];
     if (want("nginx-static")) {
         log("> starting nginx");
         const ng = await startNginx(teardown, dir, sampleBody);
         log(`  nginx on 127.0.0.1:${ng.port}, serving ${sampleBody.length} bytes`);
-        rows.push(await measure("nginx-static", { url: `http://127.0.0.1:${ng.port}/machine.ipxe`, connections: o.connections, duration: o.duration }, signal));
+        rows.push(await measure("nginx-static", { url: `http://127.0.0.1:${ng.port}/machine.ipxe`, connections: o.connections, duration: o.duration }, signal, { database }));
     }
     if (want("node-hello")) {
         log("> starting the node-hello reference (minimal Fastify, the service's logging setup)");
         const hello = await startHello(teardown, dir, sampleBody.length, o.cpuProfDir);
         log(`  node-hello on 127.0.0.1:${hello.port}, answering ${sampleBody.length} bytes`);
-        rows.push(await measure("node-hello", { url: `http://127.0.0.1:${hello.port}/hello`, connections: o.connections, duration: o.duration }, signal, hello.cpuMicros));
+        rows.push(await measure("node-hello", { url: `http://127.0.0.1:${hello.port}/hello`, connections: o.connections, duration: o.duration }, signal, { server: hello.cpuMicros, database }));
     }
     if (want("site-script")) {
         rows.push(
@@ -122,7 +134,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
                 "site-script",
                 { url: `${base}/v1/sites/${scriptSite}/boot.ipxe`, headers, connections: o.connections, duration: o.duration },
                 signal,
-                svc.cpuMicros,
+                service,
             ),
         );
     }
@@ -137,10 +149,10 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
                 return { ...req, path: machinePath(m.site, m), headers: siteAuthHeaders(m.site, inv.siteTokens[m.site]) };
             },
         };
-        rows.push(await measure("machine-script", { url: base, connections: o.connections, duration: o.duration, requests: [machineRequest] }, signal, svc.cpuMicros));
+        rows.push(await measure("machine-script", { url: base, connections: o.connections, duration: o.duration, requests: [machineRequest] }, signal, service));
     }
     if (want("machine-enrolled")) {
-        rows.push(await measure("machine-enrolled", { url: base + enrolledPath, headers, connections: o.connections, duration: o.duration }, signal, svc.cpuMicros));
+        rows.push(await measure("machine-enrolled", { url: base + enrolledPath, headers, connections: o.connections, duration: o.duration }, signal, service));
     }
     if (want("config") || want("config-1conn")) {
         log(`> pre-issuing ${ticketCount} tickets through the machine endpoint`);
@@ -162,10 +174,10 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
             },
         });
         if (want("config")) {
-            rows.push(await measure("config", { url: base, connections: o.connections, amount: o.configRequests, requests: [configRequest()] }, signal, svc.cpuMicros));
+            rows.push(await measure("config", { url: base, connections: o.connections, amount: o.configRequests, requests: [configRequest()] }, signal, service));
         }
         if (want("config-1conn")) {
-            rows.push(await measure("config-1conn", { url: base, connections: 1, amount: o.latencyRequests, requests: [configRequest()] }, signal, svc.cpuMicros));
+            rows.push(await measure("config-1conn", { url: base, connections: 1, amount: o.latencyRequests, requests: [configRequest()] }, signal, service));
         }
     }
 
@@ -183,6 +195,7 @@ async function main(argv: string[], teardown: Teardown, signal: AbortSignal): Pr
     log(markdownTable(rows));
     log("");
     for (const line of verdicts(rows)) log(line);
+    for (const line of cpuBudgetLines(rows)) log(line);
     return 0;
 }
 
