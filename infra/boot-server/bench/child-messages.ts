@@ -1,4 +1,8 @@
-/** What the bench children (server-child.ts, hello-child.ts) and run.ts say to each other over IPC. */
+/**
+ * What the bench children (server-child.ts, hello-child.ts) and run.ts say to each other over
+ * IPC, and how the children write their log lines.
+ */
+import pino from "pino";
 
 /** Child -> parent: ready on a port, failed to start, or its CPU time so far (user + system, µs). */
 export type ChildMessage = { type: "ready"; port: number } | { type: "error"; message: string } | { type: "cpu"; micros: number };
@@ -13,4 +17,20 @@ export function answerCpuQueries(): void {
         const { user, system } = process.cpuUsage();
         process.send?.({ type: "cpu", micros: user + system } satisfies ChildMessage);
     });
+}
+
+/**
+ * Where a child's log lines go: the destination pino gives the deployed service for stdout (an
+ * asynchronous SonicBoom that writes what accumulated while its last write was on its way), on a
+ * file instead of stdout. A log line then costs what it costs in production; through a
+ * `fs.WriteStream`, which batches differently, it cost about half as much (docs/benchmarks.md).
+ */
+export function productionLogDestination(file: string): pino.DestinationStream & { end(): void; once(event: "close", listener: () => void): unknown } {
+    return pino.destination({ dest: file, append: true });
+}
+
+/** Writes out what the destination still holds, closes it, then exits the child with 0. */
+export function endLog(log: ReturnType<typeof productionLogDestination>): void {
+    log.once("close", () => process.exit(0));
+    log.end();
 }

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
 import { fastifyLogging } from "../src/logger";
-import { answerCpuQueries, type ChildMessage } from "./child-messages";
+import { answerCpuQueries, type ChildMessage, endLog, productionLogDestination } from "./child-messages";
 
 interface HelloInput {
     bodyBytes: number;
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     }
     const input = JSON.parse(fs.readFileSync(inputPath, "utf8")) as HelloInput;
     const body = `#!ipxe\n${"#".repeat(Math.max(0, input.bodyBytes - 8))}\n`;
-    const log = fs.createWriteStream(input.logFile, { flags: "a" });
+    const log = productionLogDestination(input.logFile);
     const app = Fastify(fastifyLogging("info", log));
     app.get("/hello", async (_req, reply) => reply.type("text/plain; charset=utf-8").send(body));
     await app.listen({ host: "127.0.0.1", port: 0 });
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
         stopping = true;
         const force = setTimeout(() => process.exit(1), 5000);
         force.unref();
-        app.close().finally(() => log.end(() => process.exit(0)));
+        app.close().finally(() => endLog(log));
     };
     answerCpuQueries();
     process.on("disconnect", stop);

@@ -146,7 +146,7 @@ export function cpuCeiling(hello: Row, target: Row, goal: number, cores: number)
 
 function cpuParts(c: RequestCpu): string {
     const parts = [`server ${fmt(c.server)}`];
-    if (c.database > 0) parts.push(`database ${fmt(c.database)}`);
+    if (Math.round(c.database) > 0) parts.push(`database ${fmt(c.database)}`);
     parts.push(`load generator ${fmt(c.loadGenerator)}`);
     return `${fmt(c.total)} µs (${parts.join(" + ")})`;
 }

@@ -20,7 +20,7 @@ import { createKeyMinter } from "../src/keys";
 import { loadBootEnvironment } from "../src/settings";
 import { createStore } from "../src/store";
 import type { BatchLimits } from "../src/store/batch";
-import { answerCpuQueries, type ChildMessage } from "./child-messages";
+import { answerCpuQueries, type ChildMessage, endLog, productionLogDestination } from "./child-messages";
 
 interface ChildInput {
     settingsFile: string;
@@ -66,8 +66,7 @@ async function main(): Promise<void> {
             : { batchLimits: input.batchLimits },
     );
     const minter = createKeyMinter(settings.keyBackend, secrets.keys);
-    // Log lines are produced and written as in production (stdout there, a file here).
-    const log = fs.createWriteStream(input.logFile, { flags: "a" });
+    const log = productionLogDestination(input.logFile);
     const app = await buildApp({ settings, secrets, store, minter, logSink: log });
     await app.listen({ host: "127.0.0.1", port: 0 });
     const port = (app.server.address() as AddressInfo).port;
@@ -80,7 +79,7 @@ async function main(): Promise<void> {
         force.unref();
         app.close()
             .then(() => store.close())
-            .finally(() => log.end(() => process.exit(0)));
+            .finally(() => endLog(log));
     };
     answerCpuQueries();
     process.on("disconnect", stop);
