@@ -51,7 +51,10 @@ Targets, in order:
   config-1conn     the same over a single connection
 
 Needs nginx on PATH or at /usr/sbin/nginx (apt-get install nginx; listed in scripts/apt-packages.txt).
-Prints progress while running and a markdown table at the end.`;
+Prints progress while running and a markdown table at the end: req/s, latency, and the CPU per
+request of the server, of a local PostgreSQL (its postmaster and every process under it, from
+/proc) and of the load generator, with how busy the cores were; then the targets, and for the
+ticket and config targets the most this machine's cores allow against node-hello.`;
 
 export const TARGETS = ["cold-start", "nginx-static", "node-hello", "site-script", "machine-script", "machine-enrolled", "config", "config-1conn"] as const;
 export type Target = (typeof TARGETS)[number];
