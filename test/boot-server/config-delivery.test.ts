@@ -9,6 +9,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../infra/boot-server/src/app";
+import { DeadlineError, withDeadline } from "../../infra/boot-server/src/http/deliver";
 import { parseBootSettings } from "../../infra/boot-server/src/settings";
 import { createPgliteStore } from "../../infra/boot-server/src/store/pglite";
 import type { BootStore } from "../../infra/boot-server/src/store/types";
@@ -172,5 +173,69 @@ describe("boot-server config delivery (two-step redemption)", function () {
         const error = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.ticketRef === ticketId(ticket).slice(0, 12) && l.severity === "ERROR");
         assert.match(String(error?.message), /config sent but the store failed recording the enrollment/);
         assert.equal((await store.listEnrollments({ site: "alpha", machine })).length, 0, "nothing claims an enrollment");
+    });
+});
+
+describe("boot-server withDeadline (the key mint's time budget)", () => {
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it("settles with the work's result and never aborts its signal once the work is done", async () => {
+        let seen: AbortSignal | undefined;
+        const result = await withDeadline(40, async (signal) => {
+            seen = signal;
+            return "key";
+        });
+        assert.equal(result, "key");
+        await sleep(80); // past the budget: the timer was cleared, so nothing fires
+        assert.equal(seen?.aborted, false);
+    });
+
+    it("rejects with a DeadlineError at the budget and aborts the work's signal with it before the caller hears", async () => {
+        let seen: AbortSignal | undefined;
+        const started = Date.now();
+        const err = await withDeadline(50, (signal) => {
+            seen = signal;
+            return new Promise<string>(() => undefined); // never settles
+        }).catch((e: unknown) => e);
+        assert.ok(err instanceof DeadlineError, String(err));
+        assert.equal((err as DeadlineError).ms, 50);
+        assert.ok(Date.now() - started >= 45, "not before the budget");
+        assert.equal(seen?.aborted, true);
+        assert.equal(seen?.reason, err);
+    });
+
+    it("reports an overrun as a DeadlineError even when the work gives up on the abort with an error of its own", async () => {
+        const unhandled: unknown[] = [];
+        const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+        process.on("unhandledRejection", onUnhandled);
+        try {
+            const err = await withDeadline(
+                30,
+                (signal) =>
+                    new Promise<string>((_, reject) => {
+                        signal.addEventListener("abort", () => reject(new Error("the mint's time budget ran out")));
+                    }),
+            ).catch((e: unknown) => e);
+            assert.ok(err instanceof DeadlineError, String(err));
+            await sleep(20);
+            assert.deepEqual(unhandled, [], "the work's late rejection is swallowed");
+        } finally {
+            process.off("unhandledRejection", onUnhandled);
+        }
+    });
+
+    it("passes on the work's own failure before the budget, and a synchronous throw", async () => {
+        await assert.rejects(
+            withDeadline(1000, async () => {
+                throw new Error("backend said 403");
+            }),
+            /backend said 403/,
+        );
+        await assert.rejects(
+            withDeadline(1000, () => {
+                throw new Error("thrown before any promise");
+            }),
+            /thrown before any promise/,
+        );
     });
 });

@@ -107,17 +107,14 @@ export async function handleConfig(ctx: HandlerContext, req: ConfigRequest, repl
     }
 
     let key: MintedKey;
-    // The budget reaches the backend too, which stops retrying and abandons its API call: no
-    // mint outlives this request (and so the shutdown grace).
-    const budget = AbortSignal.timeout(ctx.mintBudgetMs);
     try {
-        key = await withDeadline(minter.mint({ site: t.site, machine: machine.name, signal: budget }), ctx.mintBudgetMs);
+        // The deadline's signal reaches the backend, which stops retrying and abandons its API
+        // call: no mint outlives this request (and so the shutdown grace).
+        key = await withDeadline(ctx.mintBudgetMs, (signal) => minter.mint({ site: t.site, machine: machine.name, signal }));
     } catch (err) {
         await release();
-        // Whichever noticed first (the deadline here or the backend's budget signal), an overrun
-        // is reported as one. KeyMintError messages are scrubbed of credentials by contract.
-        const overran = err instanceof DeadlineError || budget.aborted;
-        const reason = overran ? `key minting did not finish within ${ctx.mintBudgetMs} ms` : (err as Error).message;
+        // KeyMintError messages are scrubbed of credentials by contract.
+        const reason = err instanceof DeadlineError ? `key minting did not finish within ${ctx.mintBudgetMs} ms` : (err as Error).message;
         audit(req, "key_mint_failed", { ...who, backend: minter.kind, reason }, "key minting failed; ticket released");
         return sendError(reply.header("retry-after", "30"), 503, "key_unavailable");
     }
