@@ -22,8 +22,9 @@ export function answerCpuQueries(): void {
 /**
  * Where a child's log lines go: the destination pino gives the deployed service for stdout (an
  * asynchronous SonicBoom that writes what accumulated while its last write was on its way), on a
- * file instead of stdout. A log line then costs what it costs in production; through a
- * `fs.WriteStream`, which batches differently, it cost about half as much (docs/benchmarks.md).
+ * file instead of stdout. A log line then costs what it costs in production; through the
+ * `fs.WriteStream` used before, which batches differently, a config fetch cost the service
+ * 16–18 µs less (docs/benchmarks.md).
  */
 export function productionLogDestination(file: string): pino.DestinationStream & { end(): void; once(event: "close", listener: () => void): unknown } {
     return pino.destination({ dest: file, append: true });
