@@ -102,15 +102,14 @@ export function processTreeCpu(root: number, procDir = "/proc", hz = clockTicksP
 
 /**
  * The PostgreSQL server behind `url` as a process tree on this machine: the postmaster, found as
- * the parent of this connection's backend (`pg_backend_pid()`). Undefined, with the reason, when
+ * the parent of this connection's backend (`pg_backend_pid()`); `unavailable` says why not when
  * that process is not visible here (a server on another machine or in another PID namespace).
  */
 export async function localPostgresServer(url: string, procDir = "/proc"): Promise<{ pid: number } | { unavailable: string }> {
     const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
     await client.connect();
-    let backend: number;
     try {
-        backend = Number((await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid);
+        const backend = Number((await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid);
         let stat: ProcStat;
         try {
             stat = parseProcStat(fs.readFileSync(`${procDir}/${backend}/stat`, "utf8"));
